@@ -1,0 +1,31 @@
+package org.rollcall.binding.presets;
+
+import org.bytedeco.javacpp.annotation.Platform;
+import org.bytedeco.javacpp.annotation.Properties;
+import org.bytedeco.javacpp.tools.Info;
+import org.bytedeco.javacpp.tools.InfoMap;
+import org.bytedeco.javacpp.tools.InfoMapper;
+
+/**
+ * JavaCPP presets for libotc. {@code javacpp:parse} reads the headers listed in
+ * {@code include} and generates the raw binding {@code org.rollcall.binding.OtcLib}.
+ * Only the listed headers are parsed: add a header here when Java needs it.
+ *
+ * <p>The jar bundles libotc.so.0 and the Debian libraries it needs that a plain
+ * JVM host may lack ({@code preload}); system libraries (libssl, libcrypto,
+ * libcap, libz, libc) are expected on the host.
+ */
+@Properties(
+    target = "org.rollcall.binding.OtcLib",
+    value = @Platform(
+        value = "linux-x86_64",
+        library = "jniotc",
+        include = {"otc/base.h"},
+        link = "otc@.0",
+        preload = {"websockets@.17", "cjson@.1"}))
+public class otc implements InfoMapper {
+    @Override
+    public void map(InfoMap infoMap) {
+        infoMap.put(new Info("OTC_API").cppTypes().annotations());
+    }
+}

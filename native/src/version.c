@@ -1,0 +1,5 @@
+#include <otc/base.h>
+
+const char* otc_version(void) {
+  return OTC_VERSION_STRING;
+}
