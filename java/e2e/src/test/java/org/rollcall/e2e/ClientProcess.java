@@ -1,0 +1,111 @@
+package org.rollcall.e2e;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A client running as its own process (the C tool otc-watch, later a Java client), whose stdout
+ * lines the test reads as they come. Stderr goes to the test's output for diagnosis.
+ */
+final class ClientProcess implements AutoCloseable {
+    private final String name;
+    private final Process process;
+    private final BlockingQueue<String> unread = new LinkedBlockingQueue<>();
+    private final List<String> seen = new ArrayList<>();
+
+    private ClientProcess(String name, Process process) {
+        this.name = name;
+        this.process = process;
+        Thread reader = new Thread(this::readStdout, name + "-stdout");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** The otc-watch path from -Drollcall.otcWatch, if it is set and executable. */
+    static Optional<Path> otcWatchPath() {
+        String value = System.getProperty("rollcall.otcWatch", "");
+        if (value.isBlank() || !Files.isExecutable(Path.of(value))) {
+            return Optional.empty();
+        }
+        return Optional.of(Path.of(value));
+    }
+
+    static ClientProcess start(String name, List<String> command) {
+        try {
+            Process process = new ProcessBuilder(command)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
+            return new ClientProcess(name, process);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + command, e);
+        }
+    }
+
+    /** Waits for the next stdout line that matches; lines before it are consumed. */
+    String awaitLine(Predicate<String> matches, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            String line = left > 0 ? unread.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (line == null) {
+                throw new AssertionError(name + ": no matching line within " + timeout + "; saw " + linesSeen());
+            }
+            if (matches.test(line)) {
+                return line;
+            }
+        }
+    }
+
+    /** Every stdout line so far, read or not. */
+    synchronized List<String> linesSeen() {
+        return List.copyOf(seen);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL: the process gets no chance to say goodbye; its kernel closes the socket. */
+    void killHard() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(5, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                killHard();
+            }
+        }
+    }
+
+    private void readStdout() {
+        try (BufferedReader reader = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                synchronized (this) {
+                    seen.add(line);
+                }
+                unread.add(line);
+            }
+        } catch (IOException e) {
+            // The process ended; the lines read so far stay available.
+        }
+    }
+}
