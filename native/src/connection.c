@@ -1,0 +1,114 @@
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One allocation: the struct, then the strings. */
+static otc_connection* connection_alloc(const char* id, const char* data,
+                                        int64_t creation_time,
+                                        const char* session_id, bool own_session_id) {
+  size_t id_size = strlen(id) + 1;
+  size_t data_size = strlen(data) + 1;
+  size_t session_size = own_session_id ? strlen(session_id) + 1 : 0;
+  otc_connection* connection =
+      malloc(sizeof *connection + id_size + data_size + session_size);
+  if (!connection) {
+    return NULL;
+  }
+  char* text = connection->storage;
+  memcpy(text, id, id_size);
+  connection->id = text;
+  memcpy(text + id_size, data, data_size);
+  connection->data = text + id_size;
+  if (own_session_id) {
+    memcpy(text + id_size + data_size, session_id, session_size);
+    connection->session_id = text + id_size + data_size;
+  } else {
+    connection->session_id = session_id;
+  }
+  connection->next = NULL;
+  connection->creation_time = creation_time;
+  connection->drop_reason = OTC_CONNECTION_DROP_REASON_NONE;
+  connection->user_owned = false;
+  return connection;
+}
+
+otc_connection* connection_new(const char* id, const char* data,
+                               int64_t creation_time, const char* session_id) {
+  return connection_alloc(id, data, creation_time, session_id, false);
+}
+
+void connection_free(otc_connection* connection) {
+  free(connection);
+}
+
+const char* otc_connection_get_id(const otc_connection* connection) {
+  return connection ? connection->id : NULL;
+}
+
+const char* otc_connection_get_data(const otc_connection* connection) {
+  return connection ? connection->data : NULL;
+}
+
+int64_t otc_connection_get_creation_time(const otc_connection* connection) {
+  return connection ? connection->creation_time : 0;
+}
+
+const char* otc_connection_get_session_id(const otc_connection* connection) {
+  return connection ? connection->session_id : NULL;
+}
+
+enum otc_connection_drop_reason otc_connection_get_drop_reason(
+    const otc_connection* connection) {
+  return connection ? connection->drop_reason : OTC_CONNECTION_DROP_REASON_NONE;
+}
+
+otc_connection* otc_connection_copy(const otc_connection* connection) {
+  if (!connection) {
+    return NULL;
+  }
+  otc_connection* copy =
+      connection_alloc(connection->id, connection->data,
+                       connection->creation_time, connection->session_id, true);
+  if (copy) {
+    copy->drop_reason = connection->drop_reason;
+    copy->user_owned = true;
+  }
+  return copy;
+}
+
+otc_status otc_connection_delete(otc_connection* connection) {
+  if (!connection) {
+    return OTC_ERROR_INVALID_PARAM;
+  }
+  if (!connection->user_owned) {
+    otc_log(OTC_LOG_LEVEL_WARN,
+            "otc_connection_delete: not a copy; libotc owns this connection");
+    return OTC_ERROR_INVALID_HANDLE;
+  }
+  free(connection);
+  return OTC_SUCCESS;
+}
+
+static const char* const reason_names[] = {
+    [OTC_CONNECTION_DROP_REASON_NONE] = "none",
+    [OTC_CONNECTION_DROP_REASON_CLIENT_DISCONNECTED] = "clientDisconnected",
+    [OTC_CONNECTION_DROP_REASON_NETWORK_DISCONNECTED] = "networkDisconnected",
+    [OTC_CONNECTION_DROP_REASON_FORCE_DISCONNECTED] = "forceDisconnected",
+};
+
+const char* otc_connection_drop_reason_string(enum otc_connection_drop_reason reason) {
+  if ((unsigned)reason >= sizeof reason_names / sizeof reason_names[0]) {
+    return "none";
+  }
+  return reason_names[reason];
+}
+
+enum otc_connection_drop_reason drop_reason_parse(const char* text) {
+  for (size_t i = 1; i < sizeof reason_names / sizeof reason_names[0]; i++) {
+    if (text && strcmp(text, reason_names[i]) == 0) {
+      return (enum otc_connection_drop_reason)i;
+    }
+  }
+  return OTC_CONNECTION_DROP_REASON_NONE;
+}

@@ -1,0 +1,915 @@
+/* The library thread's side of sessions: sockets, timers, protocol messages,
+ * the roster and every callback. Everything here runs on the library thread. */
+
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The first reconnection attempt follows a loss within this many ms, so that a
+ * live client resumes well inside the server's closed-socket grace. */
+#define FIRST_RETRY_MAX_MS 50
+/* How long a WebSocket handshake plus the `connected` answer may take, at least
+ * (the server allows 10 s for the first frame). */
+#define MIN_HANDSHAKE_TIMEOUT_MS 10000
+/* How long a graceful close may take before the socket is simply dropped. */
+#define CLOSE_TIMEOUT_MS 2000
+/* A receive buffer larger than this is freed after its message. */
+#define KEEP_INCOMING_BYTES (64u * 1024u)
+
+/* The opaque user data of a deleted session's socket that still sends its
+ * close frame. Any other socket's opaque data is its session, or NULL for a
+ * socket that was abandoned (its later callbacks are ignored). */
+static char orphan_marker;
+static int closing_orphans;
+
+int session_closing_orphans(void) {
+  return closing_orphans;
+}
+
+static lws_usec_t ms(int milliseconds) {
+  return (lws_usec_t)milliseconds * LWS_US_PER_MS;
+}
+
+static int64_t wall_clock_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* xorshift64*: jitter only, not security. */
+static uint64_t random_below(uint64_t bound) {
+  static uint64_t state;
+  if (state == 0) {
+    state = (uint64_t)lws_now_usecs() * 2654435761u | 1;
+  }
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return bound ? (state * 2685821657736338717u) % bound : 0;
+}
+
+/* --- callbacks ------------------------------------------------------------ */
+
+/* Marks a callback in flight unless the session was deleted (or, for
+ * connection events, is being disconnected). */
+static bool callback_begin(otc_session* s, bool connection_event) {
+  pthread_mutex_lock(&otc_g.lock);
+  bool wanted = !s->deleted &&
+                !(connection_event && s->user_state == USER_DISCONNECTING);
+  s->in_callback = wanted;
+  pthread_mutex_unlock(&otc_g.lock);
+  return wanted;
+}
+
+static void callback_end(otc_session* s) {
+  pthread_mutex_lock(&otc_g.lock);
+  s->in_callback = false;
+  if (s->delete_waiting) {
+    pthread_cond_broadcast(&otc_g.callback_done);
+  }
+  pthread_mutex_unlock(&otc_g.lock);
+}
+
+/* Whether connection events should still be delivered. */
+static bool wants_events(otc_session* s) {
+  pthread_mutex_lock(&otc_g.lock);
+  bool wanted = !s->deleted && s->user_state != USER_DISCONNECTING;
+  pthread_mutex_unlock(&otc_g.lock);
+  return wanted;
+}
+
+typedef void (*session_callback)(otc_session*, void*);
+typedef void (*connection_callback)(otc_session*, void*, const otc_connection*);
+
+static void emit(otc_session* s, session_callback callback) {
+  if (callback && callback_begin(s, false)) {
+    callback(s, s->callbacks.user_data);
+    callback_end(s);
+  }
+}
+
+/* Returns whether later connection events are still wanted. */
+static bool emit_connection(otc_session* s, connection_callback callback,
+                            const otc_connection* connection) {
+  if (!callback) {
+    return wants_events(s);
+  }
+  if (!callback_begin(s, true)) {
+    return false;
+  }
+  callback(s, s->callbacks.user_data, connection);
+  callback_end(s);
+  return true;
+}
+
+static void emit_error(otc_session* s, int64_t code, const char* message) {
+  otc_log(OTC_LOG_LEVEL_INFO, "session %s: error %lld: %s", s->session_id,
+          (long long)code, message);
+  if (s->callbacks.on_error && callback_begin(s, false)) {
+    s->callbacks.on_error(s, s->callbacks.user_data, message,
+                          (enum otc_session_error_code)code);
+    callback_end(s);
+  }
+}
+
+/* --- own connection ------------------------------------------------------- */
+
+static void retire_self_locked(otc_session* s) {
+  if (s->self) {
+    s->self->next = s->retired;
+    s->retired = s->self;
+    s->self = NULL;
+  }
+}
+
+static bool set_self(otc_session* s, const struct wire_connection* own) {
+  if (s->self && strcmp(s->self->id, own->id) == 0) {
+    return true;
+  }
+  otc_connection* connection =
+      connection_new(own->id, own->data, own->creation_time, s->session_id);
+  if (!connection) {
+    return false;
+  }
+  pthread_mutex_lock(&otc_g.lock);
+  retire_self_locked(s);
+  s->self = connection;
+  pthread_mutex_unlock(&otc_g.lock);
+  return true;
+}
+
+/* --- socket --------------------------------------------------------------- */
+
+static void heartbeat_fired(lws_sorted_usec_list_t* timer);
+static void socket_failed(otc_session* s, int64_t code, const char* message);
+
+static void reset_socket_buffers(otc_session* s) {
+  free(s->outgoing);
+  s->outgoing = NULL;
+  s->outgoing_length = 0;
+  free(s->incoming);
+  s->incoming = NULL;
+  s->incoming_length = 0;
+  s->incoming_capacity = 0;
+  s->ping_due = false;
+  s->close_due = false;
+}
+
+/* Forgets the current socket and closes it without a close frame, as a broken
+ * network would (the server then keeps the connection for a resume). */
+static void abandon_socket(otc_session* s) {
+  if (s->wsi) {
+    lws_set_opaque_user_data(s->wsi, NULL);
+    lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    s->wsi = NULL;
+  }
+  s->socket = SOCKET_NONE;
+  lws_sul_cancel(&s->heartbeat_timer);
+  reset_socket_buffers(s);
+}
+
+static lws_usec_t silence_deadline(const otc_session* s) {
+  switch (s->phase) {
+    case PHASE_CONNECTED:
+      return s->last_received + ms(s->settings.heartbeat_timeout_ms);
+    case PHASE_CLOSING:
+      return s->close_started + ms(CLOSE_TIMEOUT_MS);
+    default: {
+      int timeout = s->settings.heartbeat_timeout_ms;
+      return s->last_received +
+             ms(timeout > MIN_HANDSHAKE_TIMEOUT_MS ? timeout : MIN_HANDSHAKE_TIMEOUT_MS);
+    }
+  }
+}
+
+static void schedule_heartbeat(otc_session* s) {
+  lws_usec_t due = silence_deadline(s);
+  if (s->phase == PHASE_CONNECTED && s->next_ping < due) {
+    due = s->next_ping;
+  }
+  lws_usec_t now = lws_now_usecs();
+  lws_sul_schedule(otc_g.context, 0, &s->heartbeat_timer, heartbeat_fired,
+                   due > now ? due - now : 0);
+}
+
+static void open_socket(otc_session* s) {
+  struct lws_client_connect_info info;
+  memset(&info, 0, sizeof info);
+  info.context = otc_g.context;
+  info.address = s->settings.server.host;
+  info.port = s->settings.server.port;
+  info.path = s->settings.server.path;
+  info.host = s->settings.server.host;
+  info.origin = s->settings.server.host;
+  info.ssl_connection = s->settings.server.tls ? LCCSCF_USE_SSL : 0;
+  info.ietf_version_or_minus_one = -1;
+  info.local_protocol_name = "rollcall";
+  info.opaque_user_data = s;
+
+  s->socket = SOCKET_OPENING;
+  s->last_received = lws_now_usecs();
+  schedule_heartbeat(s);
+  struct lws* wsi = lws_client_connect_via_info(&info);
+  if (s->socket != SOCKET_OPENING || s->wsi) {
+    return; /* a callback during the call already took over */
+  }
+  if (!wsi) {
+    abandon_socket(s);
+    socket_failed(s, OTC_SESSION_CONNECTION_FAILED, "cannot open a socket to the server");
+    return;
+  }
+  s->wsi = wsi;
+}
+
+/* --- session lifecycle ---------------------------------------------------- */
+
+/* Ends the connection cycle: on_error when `code` is non-zero, then
+ * on_disconnected if the session had connected or the application asked. */
+static void end_session(otc_session* s, int64_t code, const char* message) {
+  bool announced = s->announced;
+  abandon_socket(s);
+  lws_sul_cancel(&s->retry_timer);
+  lws_sul_cancel(&s->give_up_timer);
+  roster_clear(&s->roster);
+  free(s->resume_token);
+  s->resume_token = NULL;
+  s->phase = PHASE_IDLE;
+  s->announced = false;
+
+  pthread_mutex_lock(&otc_g.lock);
+  bool requested = s->user_state == USER_DISCONNECTING;
+  s->user_state = USER_IDLE;
+  pthread_mutex_unlock(&otc_g.lock);
+
+  if (code) {
+    emit_error(s, code, message);
+  }
+  if (announced || requested) {
+    emit(s, s->callbacks.on_disconnected);
+  }
+  pthread_mutex_lock(&otc_g.lock);
+  retire_self_locked(s);
+  pthread_mutex_unlock(&otc_g.lock);
+}
+
+static void retry_fired(lws_sorted_usec_list_t* timer) {
+  otc_session* s = lws_container_of(timer, otc_session, retry_timer);
+  if (s->phase == PHASE_RECONNECTING && s->socket == SOCKET_NONE) {
+    open_socket(s);
+  }
+}
+
+static void give_up_fired(lws_sorted_usec_list_t* timer) {
+  otc_session* s = lws_container_of(timer, otc_session, give_up_timer);
+  if (s->phase == PHASE_RECONNECTING) {
+    char message[96];
+    snprintf(message, sizeof message, "could not reconnect within %d ms",
+             s->settings.give_up_after_ms);
+    end_session(s, OTC_SESSION_CONNECTION_FAILED, message);
+  }
+}
+
+/* Jittered exponential backoff; the first attempt comes almost at once. */
+static lws_usec_t next_retry_delay(otc_session* s) {
+  int attempt = s->attempt++;
+  if (attempt == 0) {
+    return ms((int)random_below(FIRST_RETRY_MAX_MS + 1));
+  }
+  int64_t base = s->settings.initial_backoff_ms;
+  for (int i = 1; i < attempt && base < s->settings.max_backoff_ms; i++) {
+    base *= 2;
+  }
+  if (base > s->settings.max_backoff_ms) {
+    base = s->settings.max_backoff_ms;
+  }
+  return ms((int)(base / 2 + (int64_t)random_below((uint64_t)base / 2 + 1)));
+}
+
+static void schedule_retry(otc_session* s, bool at_once) {
+  lws_usec_t delay = at_once ? 0 : next_retry_delay(s);
+  lws_sul_schedule(otc_g.context, 0, &s->retry_timer, retry_fired, delay);
+}
+
+static void start_reconnection(otc_session* s) {
+  s->phase = PHASE_RECONNECTING;
+  s->attempt = 0;
+  s->resume_rejected = false;
+  if (s->settings.give_up_after_ms > 0) {
+    lws_sul_schedule(otc_g.context, 0, &s->give_up_timer, give_up_fired,
+                     ms(s->settings.give_up_after_ms));
+  }
+  otc_log(OTC_LOG_LEVEL_INFO, "session %s: connection lost, reconnecting",
+          s->session_id);
+  emit(s, s->callbacks.on_reconnection_started);
+  schedule_retry(s, false);
+}
+
+/* The current socket is gone (already forgotten); decide what comes next. */
+static void socket_failed(otc_session* s, int64_t code, const char* message) {
+  switch (s->phase) {
+    case PHASE_CONNECTING:
+      end_session(s, code, message);
+      break;
+    case PHASE_CONNECTED:
+      start_reconnection(s);
+      break;
+    case PHASE_RECONNECTING:
+      schedule_retry(s, false);
+      break;
+    case PHASE_CLOSING:
+      end_session(s, 0, NULL);
+      break;
+    case PHASE_IDLE:
+      break;
+  }
+}
+
+static void protocol_error(otc_session* s, const char* message) {
+  otc_log(OTC_LOG_LEVEL_WARN, "session %s: %s", s->session_id, message);
+  if (s->phase == PHASE_CLOSING) {
+    end_session(s, 0, NULL);
+  } else {
+    end_session(s, OTC_SESSION_UNEXPECTED_GET_SESSION_INFO_REPONSE, message);
+  }
+}
+
+static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
+  otc_session* s = lws_container_of(timer, otc_session, heartbeat_timer);
+  if (s->socket == SOCKET_NONE) {
+    return;
+  }
+  lws_usec_t now = lws_now_usecs();
+  if (now >= silence_deadline(s)) {
+    bool connected = s->phase == PHASE_CONNECTED;
+    otc_log(OTC_LOG_LEVEL_INFO, "session %s: %s", s->session_id,
+            connected ? "server silent for too long" : "timed out");
+    abandon_socket(s);
+    socket_failed(s, OTC_SESSION_CONNECTION_TIMED_OUT,
+                  "timed out connecting to the server");
+    return;
+  }
+  if (s->phase == PHASE_CONNECTED && now >= s->next_ping) {
+    s->ping_due = true;
+    s->next_ping = now + ms(s->settings.heartbeat_interval_ms);
+    lws_callback_on_writable(s->wsi);
+  }
+  schedule_heartbeat(s);
+}
+
+/* --- roster --------------------------------------------------------------- */
+
+/*
+ * Builds the server's roster `list` into `result`, moving connections that
+ * `known` has (no event for them) and creating the others, which are also
+ * listed in `*added` in the server's order. Skips the own connection and
+ * duplicates. False when the list is malformed or memory runs out.
+ */
+static bool adopt_roster(otc_session* s, const cJSON* list, struct roster* known,
+                         struct roster* result, otc_connection*** added,
+                         size_t* added_count) {
+  *added = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof **added);
+  *added_count = 0;
+  if (!*added) {
+    return false;
+  }
+  const cJSON* item;
+  cJSON_ArrayForEach(item, list) {
+    struct wire_connection entry;
+    if (!wire_connection_parse(item, &entry)) {
+      return false;
+    }
+    if ((s->self && strcmp(entry.id, s->self->id) == 0) || roster_find(result, entry.id)) {
+      continue;
+    }
+    otc_connection* connection = roster_remove(known, entry.id);
+    bool is_new = connection == NULL;
+    if (is_new) {
+      connection = connection_new(entry.id, entry.data, entry.creation_time, s->session_id);
+    }
+    if (!connection || !roster_add(result, connection)) {
+      connection_free(connection);
+      return false;
+    }
+    if (is_new) {
+      (*added)[(*added_count)++] = connection;
+    }
+  }
+  return true;
+}
+
+static void emit_created_list(otc_session* s, otc_connection** added, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    if (!emit_connection(s, s->callbacks.on_connection_created, added[i])) {
+      return;
+    }
+  }
+}
+
+/* Reports (and frees) the connections that left while the client was away. */
+static void emit_dropped_list(otc_session* s, otc_connection* gone) {
+  bool wanted = true;
+  while (gone) {
+    otc_connection* next = gone->next;
+    gone->drop_reason = OTC_CONNECTION_DROP_REASON_NETWORK_DISCONNECTED;
+    if (wanted) {
+      wanted = emit_connection(s, s->callbacks.on_connection_dropped, gone);
+    }
+    connection_free(gone);
+    gone = next;
+  }
+}
+
+/* --- server messages ------------------------------------------------------ */
+
+static void handle_connected(otc_session* s, const cJSON* message) {
+  if (s->phase != PHASE_CONNECTING && s->phase != PHASE_RECONNECTING) {
+    protocol_error(s, "unexpected 'connected' message");
+    return;
+  }
+  struct wire_connection own;
+  int64_t seq;
+  const char* resume_token = wire_string(message, "resumeToken");
+  const cJSON* list = cJSON_GetObjectItemCaseSensitive(message, "connections");
+  if (!wire_connection_parse(cJSON_GetObjectItemCaseSensitive(message, "connection"), &own) ||
+      !wire_integer(message, "seq", &seq) || !resume_token || !cJSON_IsArray(list)) {
+    protocol_error(s, "malformed 'connected' message");
+    return;
+  }
+  char* token_copy = strdup(resume_token);
+  if (!token_copy || !set_self(s, &own)) {
+    free(token_copy);
+    end_session(s, OTC_SESSION_INTERNAL_ERROR, "out of memory");
+    return;
+  }
+  free(s->resume_token);
+  s->resume_token = token_copy;
+  s->last_seq = seq;
+  s->resume_rejected = false;
+
+  struct roster result;
+  roster_init(&result);
+  otc_connection** added = NULL;
+  size_t added_count = 0;
+  if (!adopt_roster(s, list, &s->roster, &result, &added, &added_count)) {
+    roster_clear(&result);
+    free(added);
+    protocol_error(s, "malformed or oversized roster in 'connected' message");
+    return;
+  }
+  otc_connection* gone = roster_take_all(&s->roster);
+  s->roster = result;
+
+  bool reconnecting = s->phase == PHASE_RECONNECTING;
+  s->phase = PHASE_CONNECTED;
+  s->announced = true;
+  s->next_ping = lws_now_usecs() + ms(s->settings.heartbeat_interval_ms);
+  schedule_heartbeat(s);
+  lws_sul_cancel(&s->retry_timer);
+  lws_sul_cancel(&s->give_up_timer);
+
+  if (reconnecting) {
+    otc_log(OTC_LOG_LEVEL_INFO, "session %s: reconnected (%s)", s->session_id,
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(message, "resumed"))
+                ? "resumed" : "as a new connection");
+    emit_dropped_list(s, gone);
+    emit_created_list(s, added, added_count);
+    emit(s, s->callbacks.on_reconnected);
+  } else {
+    emit_dropped_list(s, gone); /* empty */
+    emit(s, s->callbacks.on_connected);
+    emit_created_list(s, added, added_count);
+  }
+  free(added);
+}
+
+static void connection_created(otc_session* s, const struct wire_connection* entry) {
+  if ((s->self && strcmp(entry->id, s->self->id) == 0) || roster_find(&s->roster, entry->id)) {
+    return; /* never about ourselves, never a duplicate */
+  }
+  otc_connection* connection =
+      connection_new(entry->id, entry->data, entry->creation_time, s->session_id);
+  if (!connection || !roster_add(&s->roster, connection)) {
+    connection_free(connection);
+    otc_log(OTC_LOG_LEVEL_ERROR, "session %s: out of memory", s->session_id);
+    return;
+  }
+  emit_connection(s, s->callbacks.on_connection_created, connection);
+}
+
+static void connection_destroyed(otc_session* s, const struct wire_connection* entry,
+                                 const char* reason) {
+  otc_connection* connection = roster_remove(&s->roster, entry->id);
+  if (!connection) {
+    return; /* never a ghost */
+  }
+  connection->drop_reason = drop_reason_parse(reason);
+  emit_connection(s, s->callbacks.on_connection_dropped, connection);
+  connection_free(connection);
+}
+
+static void handle_events(otc_session* s, const cJSON* message) {
+  if (s->phase != PHASE_CONNECTED) {
+    otc_log(OTC_LOG_LEVEL_DEBUG, "session %s: events before 'connected' ignored",
+            s->session_id);
+    return;
+  }
+  const cJSON* events = cJSON_GetObjectItemCaseSensitive(message, "events");
+  if (!cJSON_IsArray(events)) {
+    protocol_error(s, "malformed 'events' message");
+    return;
+  }
+  const cJSON* event;
+  cJSON_ArrayForEach(event, events) {
+    int64_t seq;
+    struct wire_connection entry;
+    const char* type = wire_string(event, "type");
+    if (!wire_integer(event, "seq", &seq) || !type ||
+        !wire_connection_parse(cJSON_GetObjectItemCaseSensitive(event, "connection"), &entry)) {
+      protocol_error(s, "malformed event");
+      return;
+    }
+    if (seq <= s->last_seq) {
+      continue;
+    }
+    s->last_seq = seq;
+    if (strcmp(type, "connectionCreated") == 0) {
+      connection_created(s, &entry);
+    } else if (strcmp(type, "connectionDestroyed") == 0) {
+      connection_destroyed(s, &entry, wire_string(event, "reason"));
+    }
+    if (!wants_events(s)) {
+      return;
+    }
+  }
+}
+
+static bool is_authorization_error(int64_t code) {
+  return code == OTC_SESSION_AUTHORIZATION_FAILURE || code == OTC_SESSION_INVALID_SESSION;
+}
+
+static void handle_error(otc_session* s, const cJSON* message) {
+  int64_t code;
+  if (!wire_integer(message, "code", &code) || code == 0) {
+    protocol_error(s, "malformed 'error' message");
+    return;
+  }
+  const char* text = wire_string(message, "message");
+  char description[512];
+  snprintf(description, sizeof description, "%s", text ? text : "error from the server");
+  abandon_socket(s); /* the server closes it anyway */
+
+  if (s->phase == PHASE_CONNECTING || is_authorization_error(code)) {
+    end_session(s, code, description);
+  } else if (s->phase == PHASE_RECONNECTING && s->resuming &&
+             code == OTC_SESSION_CONNECTION_FAILED) {
+    /* The server forgot this connection: connect again as a new one. */
+    otc_log(OTC_LOG_LEVEL_INFO, "session %s: resume refused, connecting anew",
+            s->session_id);
+    s->resume_rejected = true;
+    schedule_retry(s, true);
+  } else if (s->phase == PHASE_RECONNECTING) {
+    emit_error(s, code, description);
+    schedule_retry(s, false);
+  } else {
+    emit_error(s, code, description);
+    start_reconnection(s);
+  }
+}
+
+static void handle_disconnected(otc_session* s, const cJSON* message) {
+  enum otc_connection_drop_reason reason = drop_reason_parse(wire_string(message, "reason"));
+  if (reason == OTC_CONNECTION_DROP_REASON_NONE) {
+    reason = OTC_CONNECTION_DROP_REASON_FORCE_DISCONNECTED;
+  }
+  pthread_mutex_lock(&otc_g.lock);
+  if (s->self) {
+    s->self->drop_reason = reason;
+  }
+  pthread_mutex_unlock(&otc_g.lock);
+  if (s->announced) {
+    end_session(s, 0, NULL);
+  } else {
+    end_session(s, OTC_SESSION_CONNECTION_FAILED, "disconnected by the server");
+  }
+}
+
+static void handle_message(otc_session* s, const char* text, size_t length) {
+  if (s->phase == PHASE_CLOSING || s->phase == PHASE_IDLE) {
+    return;
+  }
+  cJSON* message = wire_parse(text, length);
+  const char* type = message ? wire_string(message, "type") : NULL;
+  if (!type) {
+    protocol_error(s, message ? "server message without a type"
+                              : "malformed JSON from the server");
+  } else if (strcmp(type, "connected") == 0) {
+    handle_connected(s, message);
+  } else if (strcmp(type, "events") == 0) {
+    handle_events(s, message);
+  } else if (strcmp(type, "error") == 0) {
+    handle_error(s, message);
+  } else if (strcmp(type, "disconnected") == 0) {
+    handle_disconnected(s, message);
+  } /* other types (e.g. "pong") are ignored, as protocol.md asks */
+  cJSON_Delete(message);
+}
+
+/* --- libwebsockets callbacks ---------------------------------------------- */
+
+static void on_established(otc_session* s, struct lws* wsi) {
+  otc_log(OTC_LOG_LEVEL_DEBUG, "session %s: WebSocket open", s->session_id);
+  s->wsi = wsi;
+  s->socket = SOCKET_OPEN;
+  s->last_received = lws_now_usecs();
+  s->resuming = s->phase == PHASE_RECONNECTING && s->resume_token && s->self &&
+                !s->resume_rejected;
+  if (s->resuming) {
+    s->outgoing = wire_resume_frame(s->api_key, s->session_id, s->self->id,
+                                    s->resume_token, s->last_seq, &s->outgoing_length);
+  } else {
+    s->outgoing = wire_connect_frame(s->api_key, s->session_id, s->token,
+                                     s->settings.suppress_events, &s->outgoing_length);
+  }
+  if (!s->outgoing) {
+    abandon_socket(s);
+    socket_failed(s, OTC_SESSION_INTERNAL_ERROR, "out of memory");
+    return;
+  }
+  lws_callback_on_writable(wsi);
+  schedule_heartbeat(s);
+}
+
+static void on_receive(otc_session* s, struct lws* wsi, const char* data, size_t length) {
+  s->last_received = lws_now_usecs();
+  if (lws_frame_is_binary(wsi)) {
+    protocol_error(s, "binary frame from the server");
+    return;
+  }
+  if (lws_is_first_fragment(wsi)) {
+    s->incoming_length = 0;
+  }
+  if (length > OTC_MAX_MESSAGE_BYTES - s->incoming_length) {
+    protocol_error(s, "server message over 16 MiB");
+    return;
+  }
+  size_t needed = s->incoming_length + length + 1;
+  if (needed > s->incoming_capacity) {
+    size_t capacity = s->incoming_capacity ? s->incoming_capacity : 4096;
+    while (capacity < needed) {
+      capacity *= 2;
+    }
+    char* grown = realloc(s->incoming, capacity);
+    if (!grown) {
+      protocol_error(s, "out of memory for a server message");
+      return;
+    }
+    s->incoming = grown;
+    s->incoming_capacity = capacity;
+  }
+  memcpy(s->incoming + s->incoming_length, data, length);
+  s->incoming_length += length;
+  if (!lws_is_final_fragment(wsi)) {
+    return;
+  }
+  /* Take the buffer: handling the message may abandon the socket. */
+  char* message = s->incoming;
+  size_t message_length = s->incoming_length;
+  size_t capacity = s->incoming_capacity;
+  s->incoming = NULL;
+  s->incoming_length = 0;
+  s->incoming_capacity = 0;
+  message[message_length] = '\0';
+  handle_message(s, message, message_length);
+  if (capacity <= KEEP_INCOMING_BYTES && s->socket == SOCKET_OPEN && !s->incoming) {
+    s->incoming = message;
+    s->incoming_capacity = capacity;
+  } else {
+    free(message);
+  }
+}
+
+static int on_writeable(otc_session* s, struct lws* wsi) {
+  if (s->close_due) {
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+    return -1; /* libwebsockets sends the close frame and waits for the answer */
+  }
+  int written = 0;
+  if (s->outgoing) {
+    otc_log(OTC_LOG_LEVEL_DEBUG, "session %s: sending %s", s->session_id,
+            s->resuming ? "resume" : "connect");
+    written = lws_write(wsi, (unsigned char*)s->outgoing + LWS_PRE,
+                        s->outgoing_length, LWS_WRITE_TEXT);
+    free(s->outgoing);
+    s->outgoing = NULL;
+  } else if (s->ping_due) {
+    unsigned char ping[LWS_PRE + 1];
+    written = lws_write(wsi, ping + LWS_PRE, 0, LWS_WRITE_PING);
+    s->ping_due = false;
+  }
+  if (written < 0) {
+    abandon_socket(s);
+    socket_failed(s, OTC_SESSION_CONNECTION_FAILED, "cannot write to the server");
+    return 0;
+  }
+  if (s->ping_due) {
+    lws_callback_on_writable(wsi);
+  }
+  return 0;
+}
+
+static void on_socket_gone(otc_session* s, struct lws* wsi, const char* why) {
+  lws_set_opaque_user_data(wsi, NULL);
+  s->wsi = NULL;
+  abandon_socket(s);
+  char message[256];
+  snprintf(message, sizeof message, "cannot connect to the server: %s", why);
+  socket_failed(s, OTC_SESSION_CONNECTION_FAILED, message);
+}
+
+static int orphan_callback(struct lws* wsi, enum lws_callback_reasons reason) {
+  if (reason == LWS_CALLBACK_CLIENT_WRITEABLE) {
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+    return -1;
+  }
+  if (reason == LWS_CALLBACK_WSI_DESTROY) {
+    lws_set_opaque_user_data(wsi, NULL);
+    closing_orphans--;
+  }
+  return 0;
+}
+
+int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
+                         void* in, size_t len) {
+  void* opaque = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+  if (opaque == &orphan_marker) {
+    return orphan_callback(wsi, reason);
+  }
+  otc_session* s = opaque;
+  if (!s) {
+    return 0; /* not ours, or abandoned */
+  }
+  switch (reason) {
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+      on_established(s, wsi);
+      break;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+      on_receive(s, wsi, in, len);
+      break;
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+      s->last_received = lws_now_usecs();
+      break;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+      return on_writeable(s, wsi);
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+      char why[160];
+      snprintf(why, sizeof why, "%.*s", in ? (int)len : 0, in ? (const char*)in : "");
+      on_socket_gone(s, wsi, why[0] ? why : "connection error");
+      break;
+    }
+    case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+      on_socket_gone(s, wsi, "connection closed by the server");
+      break;
+    default:
+      break;
+  }
+  return 0;
+}
+
+/* --- commands from the public functions ----------------------------------- */
+
+static void run_connect(otc_session* s, char* token) {
+  if (s->phase != PHASE_IDLE) {
+    free(token);
+    return;
+  }
+  free(s->token);
+  s->token = token;
+  free(s->resume_token);
+  s->resume_token = NULL;
+  s->last_seq = -1;
+  roster_clear(&s->roster);
+  s->announced = false;
+  s->resume_rejected = false;
+  s->phase = PHASE_CONNECTING;
+  open_socket(s);
+}
+
+static void run_disconnect(otc_session* s) {
+  if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSING) {
+    return;
+  }
+  if (s->socket != SOCKET_OPEN) {
+    end_session(s, 0, NULL);
+    return;
+  }
+  s->phase = PHASE_CLOSING;
+  s->close_due = true;
+  s->close_started = lws_now_usecs();
+  lws_sul_cancel(&s->retry_timer);
+  lws_sul_cancel(&s->give_up_timer);
+  lws_callback_on_writable(s->wsi);
+  schedule_heartbeat(s);
+}
+
+static void free_connection_list(otc_connection* list) {
+  while (list) {
+    otc_connection* next = list->next;
+    connection_free(list);
+    list = next;
+  }
+}
+
+/* Runs outside every callback of the session, so freeing it is safe. */
+static void run_delete(otc_session* s) {
+  lws_sul_cancel(&s->retry_timer);
+  lws_sul_cancel(&s->give_up_timer);
+  if (s->wsi && s->socket == SOCKET_OPEN) {
+    /* Leave gracefully: the socket sends its close frame on its own. */
+    lws_sul_cancel(&s->heartbeat_timer);
+    lws_set_opaque_user_data(s->wsi, &orphan_marker);
+    closing_orphans++;
+    lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
+    lws_callback_on_writable(s->wsi);
+    s->wsi = NULL;
+    s->socket = SOCKET_NONE;
+    reset_socket_buffers(s);
+  } else {
+    abandon_socket(s);
+  }
+  roster_clear(&s->roster);
+  free(s->token);
+  free(s->resume_token);
+  free_connection_list(s->self);
+  free_connection_list(s->retired);
+  settings_free_fields(&s->settings);
+  free(s->api_key);
+  free(s->session_id);
+  free(s);
+}
+
+static void run_inject(otc_session* s, int count) {
+  int64_t now = wall_clock_ms();
+  for (int i = 0; i < count; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "inject-%d", i);
+    otc_connection* connection = connection_new(id, "", now, s->session_id);
+    if (!connection) {
+      otc_log(OTC_LOG_LEVEL_ERROR, "inject: out of memory");
+      return;
+    }
+    bool wanted = emit_connection(s, s->callbacks.on_connection_created, connection);
+    connection->drop_reason = OTC_CONNECTION_DROP_REASON_CLIENT_DISCONNECTED;
+    if (wanted) {
+      wanted = emit_connection(s, s->callbacks.on_connection_dropped, connection);
+    }
+    connection_free(connection);
+    if (!wanted) {
+      return;
+    }
+  }
+}
+
+static void run_drop_socket(otc_session* s) {
+  if (s->socket != SOCKET_NONE && s->phase != PHASE_CLOSING) {
+    abandon_socket(s);
+    socket_failed(s, OTC_SESSION_CONNECTION_FAILED, "socket dropped for a test");
+  }
+}
+
+static bool is_deleted(otc_session* s) {
+  pthread_mutex_lock(&otc_g.lock);
+  bool deleted = s->deleted;
+  pthread_mutex_unlock(&otc_g.lock);
+  return deleted;
+}
+
+void session_run_command(struct command* command) {
+  otc_session* s = command->session;
+  if (command->type != CMD_DELETE && is_deleted(s)) {
+    return; /* its CMD_DELETE follows */
+  }
+  switch (command->type) {
+    case CMD_CONNECT:
+      run_connect(s, command->token);
+      command->token = NULL;
+      break;
+    case CMD_DISCONNECT:
+      run_disconnect(s);
+      break;
+    case CMD_DELETE:
+      run_delete(s);
+      break;
+    case CMD_INJECT:
+      run_inject(s, command->count);
+      break;
+    case CMD_DROP_SOCKET:
+      run_drop_socket(s);
+      break;
+    case CMD_STOP:
+      break;
+  }
+}

@@ -1,0 +1,246 @@
+/* The library thread: one libwebsockets context and event loop shared by all
+ * sessions, the command queue that other threads post to, and the registry of
+ * live session handles. */
+
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct otc_global otc_g = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .callback_done = PTHREAD_COND_INITIALIZER,
+};
+
+/* How long otc_destroy() lets deleted sessions finish their close handshakes. */
+#define STOP_GRACE_US (1000 * LWS_US_PER_MS)
+
+static _Thread_local bool is_library_thread;
+
+/* Loop-thread state. */
+static bool stop_requested;
+static lws_usec_t stop_deadline;
+static lws_sorted_usec_list_t stop_wakeup;
+
+bool on_library_thread(void) {
+  return is_library_thread;
+}
+
+/* --- live handles: a sorted array, so checking never touches the pointee --- */
+
+static size_t live_lower_bound(const otc_session* session) {
+  size_t low = 0;
+  size_t high = otc_g.live_count;
+  while (low < high) {
+    size_t mid = low + (high - low) / 2;
+    if ((uintptr_t)otc_g.live[mid] < (uintptr_t)session) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  return low;
+}
+
+bool live_contains(const otc_session* session) {
+  size_t i = live_lower_bound(session);
+  return session && i < otc_g.live_count && otc_g.live[i] == session;
+}
+
+bool live_add(otc_session* session) {
+  if (otc_g.live_count == otc_g.live_capacity) {
+    size_t capacity = otc_g.live_capacity ? otc_g.live_capacity * 2 : 64;
+    otc_session** grown = realloc(otc_g.live, capacity * sizeof *grown);
+    if (!grown) {
+      return false;
+    }
+    otc_g.live = grown;
+    otc_g.live_capacity = capacity;
+  }
+  size_t i = live_lower_bound(session);
+  memmove(&otc_g.live[i + 1], &otc_g.live[i],
+          (otc_g.live_count - i) * sizeof *otc_g.live);
+  otc_g.live[i] = session;
+  otc_g.live_count++;
+  return true;
+}
+
+void live_remove(const otc_session* session) {
+  size_t i = live_lower_bound(session);
+  if (i < otc_g.live_count && otc_g.live[i] == session) {
+    memmove(&otc_g.live[i], &otc_g.live[i + 1],
+            (otc_g.live_count - i - 1) * sizeof *otc_g.live);
+    otc_g.live_count--;
+  }
+}
+
+/* --- commands ------------------------------------------------------------- */
+
+struct command* command_new(enum command_type type, otc_session* session) {
+  struct command* command = calloc(1, sizeof *command);
+  if (command) {
+    command->type = type;
+    command->session = session;
+  }
+  return command;
+}
+
+/* Static, so that stopping cannot fail for want of memory. */
+static struct command stop_command = {.type = CMD_STOP};
+
+static void command_free(struct command* command) {
+  if (command != &stop_command) {
+    free(command->token);
+    free(command);
+  }
+}
+
+void post_command_locked(struct command* command) {
+  if (otc_g.queue_tail) {
+    otc_g.queue_tail->next = command;
+  } else {
+    otc_g.queue_head = command;
+  }
+  otc_g.queue_tail = command;
+  lws_cancel_service(otc_g.context);
+}
+
+static struct command* take_commands(void) {
+  pthread_mutex_lock(&otc_g.lock);
+  struct command* commands = otc_g.queue_head;
+  otc_g.queue_head = NULL;
+  otc_g.queue_tail = NULL;
+  pthread_mutex_unlock(&otc_g.lock);
+  return commands;
+}
+
+static void stop_wakeup_fired(lws_sorted_usec_list_t* sul) {
+  (void)sul; /* only makes lws_service() return */
+}
+
+static void run_commands(void) {
+  struct command* command = take_commands();
+  while (command) {
+    struct command* next = command->next;
+    if (command->type == CMD_STOP) {
+      stop_requested = true;
+      stop_deadline = lws_now_usecs() + STOP_GRACE_US;
+      lws_sul_schedule(otc_g.context, 0, &stop_wakeup, stop_wakeup_fired,
+                       STOP_GRACE_US);
+    } else {
+      session_run_command(command);
+    }
+    command_free(command);
+    command = next;
+  }
+}
+
+static int protocol_callback(struct lws* wsi, enum lws_callback_reasons reason,
+                             void* user, void* in, size_t len) {
+  (void)user;
+  if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+    run_commands();
+    return 0;
+  }
+  return session_lws_callback(wsi, reason, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    {.name = "rollcall", .callback = protocol_callback, .rx_buffer_size = 65536},
+    {0},
+};
+
+static bool loop_should_stop(void) {
+  return stop_requested &&
+         (session_closing_orphans() == 0 || lws_now_usecs() >= stop_deadline);
+}
+
+static void* loop_main(void* unused) {
+  (void)unused;
+  is_library_thread = true;
+  while (!loop_should_stop()) {
+    lws_service(otc_g.context, 0);
+  }
+  lws_sul_cancel(&stop_wakeup);
+  return NULL;
+}
+
+/* --- init / destroy ------------------------------------------------------- */
+
+otc_status otc_init(void* reserved) {
+  if (reserved) {
+    return OTC_ERROR_INVALID_PARAM;
+  }
+  pthread_mutex_lock(&otc_g.lock);
+  if (otc_g.initialized) {
+    pthread_mutex_unlock(&otc_g.lock);
+    return OTC_ERROR_INVALID_STATE;
+  }
+  otc_log_route_lws();
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = protocols;
+  info.gid = -1;
+  info.uid = -1;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  otc_g.context = lws_create_context(&info);
+  if (!otc_g.context) {
+    pthread_mutex_unlock(&otc_g.lock);
+    otc_log(OTC_LOG_LEVEL_ERROR, "otc_init: cannot create the event loop");
+    return OTC_ERROR;
+  }
+  stop_requested = false;
+  if (pthread_create(&otc_g.thread, NULL, loop_main, NULL) != 0) {
+    lws_context_destroy(otc_g.context);
+    otc_g.context = NULL;
+    pthread_mutex_unlock(&otc_g.lock);
+    otc_log(OTC_LOG_LEVEL_ERROR, "otc_init: cannot start the library thread");
+    return OTC_ERROR;
+  }
+  otc_g.initialized = true;
+  pthread_mutex_unlock(&otc_g.lock);
+  return OTC_SUCCESS;
+}
+
+otc_status otc_destroy(void) {
+  if (on_library_thread()) {
+    return OTC_ERROR_INVALID_STATE;
+  }
+  pthread_mutex_lock(&otc_g.lock);
+  if (!otc_g.initialized) {
+    pthread_mutex_unlock(&otc_g.lock);
+    return OTC_ERROR_NOT_INITIALIZED;
+  }
+  otc_g.initialized = false;
+  pthread_mutex_unlock(&otc_g.lock);
+
+  /* Delete what is left, as otc_session_delete() would. */
+  for (;;) {
+    pthread_mutex_lock(&otc_g.lock);
+    otc_session* session = otc_g.live_count ? otc_g.live[0] : NULL;
+    pthread_mutex_unlock(&otc_g.lock);
+    if (!session || otc_session_delete(session) != OTC_SUCCESS) {
+      break;
+    }
+  }
+  pthread_mutex_lock(&otc_g.lock);
+  stop_command.next = NULL;
+  post_command_locked(&stop_command);
+  pthread_mutex_unlock(&otc_g.lock);
+  pthread_join(otc_g.thread, NULL);
+  for (struct command* left = take_commands(); left;) {
+    struct command* next = left->next;
+    command_free(left);
+    left = next;
+  }
+
+  lws_context_destroy(otc_g.context);
+  pthread_mutex_lock(&otc_g.lock);
+  otc_g.context = NULL;
+  free(otc_g.live);
+  otc_g.live = NULL;
+  otc_g.live_count = otc_g.live_capacity = 0;
+  pthread_mutex_unlock(&otc_g.lock);
+  return OTC_SUCCESS;
+}

@@ -1,0 +1,113 @@
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A chained hash map from connection ID to connection, sized to keep at most
+ * one entry per bucket on average. */
+
+static size_t hash_id(const char* id) {
+  size_t hash = 14695981039346656037u; /* FNV-1a */
+  for (const unsigned char* p = (const unsigned char*)id; *p; p++) {
+    hash = (hash ^ *p) * 1099511628211u;
+  }
+  return hash;
+}
+
+void roster_init(struct roster* roster) {
+  roster->buckets = NULL;
+  roster->bucket_count = 0;
+  roster->count = 0;
+}
+
+void roster_clear(struct roster* roster) {
+  otc_connection* c = roster_take_all(roster);
+  while (c) {
+    otc_connection* next = c->next;
+    connection_free(c);
+    c = next;
+  }
+}
+
+static otc_connection** bucket_of(const struct roster* roster, const char* id) {
+  return &roster->buckets[hash_id(id) & (roster->bucket_count - 1)];
+}
+
+otc_connection* roster_find(const struct roster* roster, const char* id) {
+  if (roster->count == 0) {
+    return NULL;
+  }
+  for (otc_connection* c = *bucket_of(roster, id); c; c = c->next) {
+    if (strcmp(c->id, id) == 0) {
+      return c;
+    }
+  }
+  return NULL;
+}
+
+static bool grow(struct roster* roster) {
+  size_t new_count = roster->bucket_count ? roster->bucket_count * 2 : 16;
+  otc_connection** old = roster->buckets;
+  size_t old_count = roster->bucket_count;
+  roster->buckets = calloc(new_count, sizeof *roster->buckets);
+  if (!roster->buckets) {
+    roster->buckets = old;
+    return false;
+  }
+  roster->bucket_count = new_count;
+  for (size_t i = 0; i < old_count; i++) {
+    otc_connection* c = old[i];
+    while (c) {
+      otc_connection* next = c->next;
+      otc_connection** bucket = bucket_of(roster, c->id);
+      c->next = *bucket;
+      *bucket = c;
+      c = next;
+    }
+  }
+  free(old);
+  return true;
+}
+
+bool roster_add(struct roster* roster, otc_connection* connection) {
+  if (roster->count >= roster->bucket_count && !grow(roster)) {
+    return false;
+  }
+  otc_connection** bucket = bucket_of(roster, connection->id);
+  connection->next = *bucket;
+  *bucket = connection;
+  roster->count++;
+  return true;
+}
+
+otc_connection* roster_remove(struct roster* roster, const char* id) {
+  if (roster->count == 0) {
+    return NULL;
+  }
+  for (otc_connection** link = bucket_of(roster, id); *link; link = &(*link)->next) {
+    otc_connection* c = *link;
+    if (strcmp(c->id, id) == 0) {
+      *link = c->next;
+      c->next = NULL;
+      roster->count--;
+      return c;
+    }
+  }
+  return NULL;
+}
+
+otc_connection* roster_take_all(struct roster* roster) {
+  otc_connection* list = NULL;
+  for (size_t i = 0; i < roster->bucket_count; i++) {
+    otc_connection* c = roster->buckets[i];
+    while (c) {
+      otc_connection* next = c->next;
+      c->next = list;
+      list = c;
+      c = next;
+    }
+  }
+  free(roster->buckets);
+  roster_init(roster);
+  return list;
+}

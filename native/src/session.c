@@ -1,0 +1,162 @@
+/* The public session functions. They may run on any thread: they check the
+ * handle and the state under otc_g.lock and post commands to the library
+ * thread (engine.c), which owns everything else. */
+
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool non_empty(const char* text) {
+  return text && text[0] != '\0';
+}
+
+static void session_free_unregistered(otc_session* s) {
+  settings_free_fields(&s->settings);
+  free(s->delete_command);
+  free(s->api_key);
+  free(s->session_id);
+  free(s);
+}
+
+otc_session* otc_session_new(const char* apikey, const char* session_id,
+                             const struct otc_session_callbacks* callbacks) {
+  return otc_session_new_with_settings(apikey, session_id, callbacks, NULL);
+}
+
+otc_session* otc_session_new_with_settings(const char* apikey, const char* session_id,
+                                           const struct otc_session_callbacks* callbacks,
+                                           otc_session_settings* settings) {
+  if (!non_empty(apikey) || !non_empty(session_id) || !callbacks) {
+    otc_log(OTC_LOG_LEVEL_ERROR, "otc_session_new: API key, session ID and callbacks are required");
+    return NULL;
+  }
+  otc_session* s = calloc(1, sizeof *s);
+  if (!s) {
+    return NULL;
+  }
+  s->callbacks = *callbacks;
+  s->api_key = strdup(apikey);
+  s->session_id = strdup(session_id);
+  s->delete_command = command_new(CMD_DELETE, s);
+  bool settings_ok;
+  if (settings) {
+    settings_ok = settings_copy(&s->settings, settings);
+  } else {
+    settings_defaults(&s->settings);
+    settings_ok = s->settings.server.host != NULL;
+  }
+  roster_init(&s->roster);
+  s->phase = PHASE_IDLE;
+  s->socket = SOCKET_NONE;
+  s->user_state = USER_IDLE;
+  s->last_seq = -1;
+  if (!s->api_key || !s->session_id || !s->delete_command || !settings_ok) {
+    session_free_unregistered(s);
+    return NULL;
+  }
+  pthread_mutex_lock(&otc_g.lock);
+  bool initialized = otc_g.initialized;
+  bool added = initialized && live_add(s);
+  pthread_mutex_unlock(&otc_g.lock);
+  if (!added) {
+    if (!initialized) {
+      otc_log(OTC_LOG_LEVEL_ERROR, "otc_session_new: call otc_init() first");
+    }
+    session_free_unregistered(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* Posts a command of `type` if the session is live and in `required` state;
+ * then moves it to `next` state. */
+static otc_status post_if(otc_session* s, enum command_type type,
+                          enum user_state required, enum user_state next,
+                          char* token, int count) {
+  struct command* command = command_new(type, s);
+  otc_status status = OTC_SUCCESS;
+  pthread_mutex_lock(&otc_g.lock);
+  if (!live_contains(s)) {
+    status = OTC_ERROR_INVALID_HANDLE;
+  } else if (s->user_state != required) {
+    status = OTC_ERROR_INVALID_STATE;
+  } else if (!command) {
+    status = OTC_ERROR_NO_MEMORY;
+  } else {
+    command->token = token;
+    command->count = count;
+    token = NULL;
+    s->user_state = next;
+    post_command_locked(command);
+    command = NULL;
+  }
+  pthread_mutex_unlock(&otc_g.lock);
+  free(command);
+  free(token);
+  return status;
+}
+
+static bool is_live(const otc_session* s) {
+  pthread_mutex_lock(&otc_g.lock);
+  bool live = live_contains(s);
+  pthread_mutex_unlock(&otc_g.lock);
+  return live;
+}
+
+otc_status otc_session_connect(otc_session* session, const char* token) {
+  if (!non_empty(token)) {
+    return is_live(session) ? OTC_ERROR_INVALID_PARAM : OTC_ERROR_INVALID_HANDLE;
+  }
+  char* copy = strdup(token);
+  if (!copy) {
+    return OTC_ERROR_NO_MEMORY;
+  }
+  return post_if(session, CMD_CONNECT, USER_IDLE, USER_ACTIVE, copy, 0);
+}
+
+otc_status otc_session_disconnect(otc_session* session) {
+  return post_if(session, CMD_DISCONNECT, USER_ACTIVE, USER_DISCONNECTING, NULL, 0);
+}
+
+otc_status otc_session_test_inject_connection_events(otc_session* session, int count) {
+  if (count < 0) {
+    return is_live(session) ? OTC_ERROR_INVALID_PARAM : OTC_ERROR_INVALID_HANDLE;
+  }
+  return post_if(session, CMD_INJECT, USER_IDLE, USER_IDLE, NULL, count);
+}
+
+otc_status otc_session_test_drop_socket(otc_session* session) {
+  return post_if(session, CMD_DROP_SOCKET, USER_ACTIVE, USER_ACTIVE, NULL, 0);
+}
+
+otc_status otc_session_delete(otc_session* session) {
+  pthread_mutex_lock(&otc_g.lock);
+  if (!live_contains(session)) {
+    pthread_mutex_unlock(&otc_g.lock);
+    return OTC_ERROR_INVALID_HANDLE;
+  }
+  live_remove(session);
+  session->deleted = true;
+  if (!on_library_thread()) {
+    /* A callback of this session may be running: let it finish. */
+    session->delete_waiting = true;
+    while (session->in_callback) {
+      pthread_cond_wait(&otc_g.callback_done, &otc_g.lock);
+    }
+  }
+  post_command_locked(session->delete_command);
+  pthread_mutex_unlock(&otc_g.lock);
+  return OTC_SUCCESS;
+}
+
+const char* otc_session_get_id(const otc_session* session) {
+  return is_live(session) ? session->session_id : NULL;
+}
+
+const otc_connection* otc_session_get_connection(const otc_session* session) {
+  pthread_mutex_lock(&otc_g.lock);
+  const otc_connection* self = live_contains(session) ? session->self : NULL;
+  pthread_mutex_unlock(&otc_g.lock);
+  return self;
+}

@@ -1,0 +1,136 @@
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_SERVER_URL "ws://127.0.0.1:8080/v1/ws"
+
+/* Parses ws:// or wss://host[:port][/path] into `address`. */
+static bool parse_server_url(const char* url, struct server_address* address) {
+  char* scratch = strdup(url);
+  if (!scratch) {
+    return false;
+  }
+  const char* scheme = NULL;
+  const char* host = NULL;
+  const char* path = NULL;
+  int port = 0;
+  bool ok = lws_parse_uri(scratch, &scheme, &host, &port, &path) == 0 &&
+            (strcmp(scheme, "ws") == 0 || strcmp(scheme, "wss") == 0) &&
+            host[0] != '\0' && port > 0 && port < 65536;
+  if (ok) {
+    struct server_address parsed = {
+        .host = strdup(host),
+        .path = malloc(strlen(path) + 2),
+        .port = port,
+        .tls = strcmp(scheme, "wss") == 0,
+    };
+    if (parsed.host && parsed.path) {
+      parsed.path[0] = '/';
+      strcpy(parsed.path + 1, path);
+      free(address->host);
+      free(address->path);
+      *address = parsed;
+    } else {
+      free(parsed.host);
+      free(parsed.path);
+      ok = false;
+    }
+  }
+  free(scratch);
+  return ok;
+}
+
+void settings_defaults(struct otc_session_settings* settings) {
+  *settings = (struct otc_session_settings){
+      .heartbeat_interval_ms = 1000,
+      .heartbeat_timeout_ms = 2500,
+      .initial_backoff_ms = 250,
+      .max_backoff_ms = 8000,
+      .give_up_after_ms = 30000,
+      .suppress_events = false,
+  };
+  parse_server_url(DEFAULT_SERVER_URL, &settings->server);
+}
+
+bool settings_copy(struct otc_session_settings* to,
+                   const struct otc_session_settings* from) {
+  *to = *from;
+  to->server.host = from->server.host ? strdup(from->server.host) : NULL;
+  to->server.path = from->server.path ? strdup(from->server.path) : NULL;
+  if (!to->server.host || !to->server.path) {
+    settings_free_fields(to);
+    return false;
+  }
+  return true;
+}
+
+void settings_free_fields(struct otc_session_settings* settings) {
+  free(settings->server.host);
+  free(settings->server.path);
+  settings->server.host = NULL;
+  settings->server.path = NULL;
+}
+
+otc_session_settings* otc_session_settings_new(void) {
+  otc_session_settings* settings = malloc(sizeof *settings);
+  if (!settings) {
+    return NULL;
+  }
+  settings_defaults(settings);
+  if (!settings->server.host) {
+    free(settings);
+    return NULL;
+  }
+  return settings;
+}
+
+otc_status otc_session_settings_delete(otc_session_settings* settings) {
+  if (!settings) {
+    return OTC_ERROR_INVALID_PARAM;
+  }
+  settings_free_fields(settings);
+  free(settings);
+  return OTC_SUCCESS;
+}
+
+otc_status otc_session_settings_set_connection_events_suppressed(
+    otc_session_settings* settings, otc_bool suppress) {
+  if (!settings) {
+    return OTC_ERROR_INVALID_PARAM;
+  }
+  settings->suppress_events = suppress != OTC_FALSE;
+  return OTC_SUCCESS;
+}
+
+otc_status otc_session_settings_set_server_url(otc_session_settings* settings,
+                                               const char* url) {
+  if (!settings || !url || !parse_server_url(url, &settings->server)) {
+    return OTC_ERROR_INVALID_PARAM;
+  }
+  return OTC_SUCCESS;
+}
+
+otc_status otc_session_settings_set_heartbeat(otc_session_settings* settings,
+                                              int interval_ms, int timeout_ms) {
+  if (!settings || interval_ms <= 0 || timeout_ms <= interval_ms) {
+    return OTC_ERROR_INVALID_PARAM;
+  }
+  settings->heartbeat_interval_ms = interval_ms;
+  settings->heartbeat_timeout_ms = timeout_ms;
+  return OTC_SUCCESS;
+}
+
+otc_status otc_session_settings_set_reconnection(otc_session_settings* settings,
+                                                 int initial_backoff_ms,
+                                                 int max_backoff_ms,
+                                                 int give_up_after_ms) {
+  if (!settings || initial_backoff_ms <= 0 || max_backoff_ms < initial_backoff_ms ||
+      give_up_after_ms < 0) {
+    return OTC_ERROR_INVALID_PARAM;
+  }
+  settings->initial_backoff_ms = initial_backoff_ms;
+  settings->max_backoff_ms = max_backoff_ms;
+  settings->give_up_after_ms = give_up_after_ms;
+  return OTC_SUCCESS;
+}

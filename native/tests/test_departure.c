@@ -1,0 +1,87 @@
+/* Against the real server: other clients that vanish. An otc-watch child
+ * killed with kill -9 (its kernel closes the socket) is seen dropped within
+ * the closed-socket grace; one stopped with SIGSTOP (silent, socket open)
+ * within the heartbeat timeout plus the silent grace. Both networkDisconnected. */
+
+#include "support.h"
+
+#include <signal.h>
+#include <string.h>
+
+/* fast_server_args: heartbeat timeout 800 ms, grace closed 300 ms, silent 300 ms. */
+#define CLOSED_GRACE_MS 300
+#define HEARTBEAT_TIMEOUT_MS 800
+#define SILENT_GRACE_MS 300
+#define SLACK_MS 700 /* scheduling, the server's timer tick, a loaded machine */
+
+/* Starts an otc-watch child and returns the ID the observer saw join. */
+static void start_child(struct watcher* child, const struct server* server, struct recorder* r,
+                        int joined_before, char id[80]) {
+  watcher_start(child, server, "departure-room", "child", NULL);
+  REQUIRE(watcher_wait_line(child, "You have connected", 15000, NULL, 0), "child connected");
+  REQUIRE(watcher_wait_line(child, "Another client connected. 2 total.", 5000, NULL, 0),
+          "child counts the observer");
+  REQUIRE(recorder_wait(r, EV_CREATED, NULL, joined_before + 1, 10000), "observer saw the child");
+  struct event e;
+  recorder_get(r, EV_CREATED, joined_before, &e);
+  snprintf(id, 80, "%s", e.id);
+}
+
+static int64_t dropped_after(struct recorder* r, const char* id, int64_t since, int timeout_ms) {
+  if (!recorder_wait(r, EV_DROPPED, id, 1, timeout_ms)) {
+    recorder_dump(r, "observer");
+    REQUIRE(false, "%s not dropped within %d ms", id, timeout_ms);
+  }
+  for (int i = 0;; i++) {
+    struct event e;
+    REQUIRE(recorder_get(r, EV_DROPPED, i, &e), "event");
+    if (strcmp(e.id, id) == 0) {
+      REQUIRE(e.reason == OTC_CONNECTION_DROP_REASON_NETWORK_DISCONNECTED, "reason %s",
+              otc_connection_drop_reason_string(e.reason));
+      return e.at_ms - since;
+    }
+  }
+}
+
+int main(void) {
+  struct server server;
+  server_start(&server, 0, fast_server_args);
+  REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
+  struct recorder r;
+  recorder_init(&r);
+  otc_session* observer = connect_client(&server, &r, "departure-room", "observer");
+
+  struct watcher killed;
+  char killed_id[80];
+  start_child(&killed, &server, &r, 0, killed_id);
+  int64_t start = now_ms();
+  REQUIRE(watcher_signal(&killed, SIGKILL) == -SIGKILL, "kill -9");
+  int64_t kill_latency = dropped_after(&r, killed_id, start, 10000);
+  printf("kill -9 -> dropped (networkDisconnected): %lld ms (grace %d ms)\n",
+         (long long)kill_latency, CLOSED_GRACE_MS);
+  REQUIRE(kill_latency <= CLOSED_GRACE_MS + SLACK_MS, "kill -9 seen after %lld ms",
+          (long long)kill_latency);
+
+  struct watcher stopped;
+  char stopped_id[80];
+  start_child(&stopped, &server, &r, 1, stopped_id);
+  start = now_ms();
+  watcher_signal(&stopped, SIGSTOP);
+  int64_t silent_latency = dropped_after(&r, stopped_id, start, 10000);
+  printf("SIGSTOP -> dropped (networkDisconnected): %lld ms (timeout %d + grace %d ms)\n",
+         (long long)silent_latency, HEARTBEAT_TIMEOUT_MS, SILENT_GRACE_MS);
+  REQUIRE(silent_latency <= HEARTBEAT_TIMEOUT_MS + SILENT_GRACE_MS + SLACK_MS,
+          "silence seen after %lld ms", (long long)silent_latency);
+  REQUIRE(silent_latency >= HEARTBEAT_TIMEOUT_MS - 300, "dropped before the timeout: %lld ms",
+          (long long)silent_latency);
+  REQUIRE(watcher_signal(&stopped, SIGKILL) == -SIGKILL, "kill the stopped child");
+
+  REQUIRE(otc_session_delete(observer) == OTC_SUCCESS, "delete");
+  REQUIRE(r.duplicates == 0 && r.ghosts == 0, "duplicates %d ghosts %d", r.duplicates, r.ghosts);
+  REQUIRE(recorder_count(&r, EV_RECONNECTING, NULL) == 0, "the observer never lost its socket");
+  REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
+  server_stop(&server);
+  recorder_free(&r);
+  printf("departure tests passed\n");
+  return 0;
+}
