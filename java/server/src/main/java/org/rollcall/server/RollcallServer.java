@@ -1,0 +1,272 @@
+package org.rollcall.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Rollcall session server. Start it in-process, on port 0 for an ephemeral port:
+ *
+ * <pre>{@code
+ * try (RollcallServer server = RollcallServer.builder().port(0).app(new App("key", "secret")).build().start()) {
+ *     int port = server.port();
+ * }
+ * }</pre>
+ */
+public final class RollcallServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RollcallServer.class);
+    static final String IDLE_HANDLER = "idle";
+    static final String WEBSOCKET_PATH = "/v1/ws";
+    private static final int MAX_HTTP_REQUEST_BYTES = 64 * 1024;
+
+    private final String host;
+    private final int requestedPort;
+    private final Map<String, App> apps;
+    private final ServerConfig config;
+    private final Path tlsCert;
+    private final Path tlsKey;
+    private final Metrics metrics = new Metrics();
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private Channel serverChannel;
+    private ServerContext context;
+
+    private RollcallServer(Builder builder) {
+        this.host = builder.host;
+        this.requestedPort = builder.port;
+        this.config = builder.config;
+        this.tlsCert = builder.tlsCert;
+        this.tlsKey = builder.tlsKey;
+        Map<String, App> apps = new LinkedHashMap<>();
+        for (App app : builder.apps) {
+            if (apps.put(app.apiKey(), app) != null) {
+                throw new IllegalArgumentException("app " + app.apiKey() + " is given twice");
+            }
+        }
+        if (apps.isEmpty()) {
+            throw new IllegalArgumentException("the server needs at least one app");
+        }
+        this.apps = Collections.unmodifiableMap(apps);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @throws IOException if the port cannot be bound or the TLS files cannot be read
+     */
+    public RollcallServer start() throws IOException {
+        SslContext ssl = tlsCert == null ? null : SslContextBuilder.forServer(tlsCert.toFile(), tlsKey.toFile()).build();
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        bossGroup = new MultiThreadIoEventLoopGroup(1, io);
+        workerGroup = new MultiThreadIoEventLoopGroup(io);
+        SessionRegistry registry = new InMemorySessionRegistry(metrics);
+        Presence presence = new Presence(registry, config, workerGroup);
+        ConnectRateLimiter connectLimiter = new ConnectRateLimiter(config.connectRate(), config.connectBurst());
+        metrics.gauges(presence::connectionCount, registry::sessionCount);
+        context = new ServerContext(config, apps, presence, registry, metrics, connectLimiter,
+                new StaticFiles(RollcallServer.class.getClassLoader(), "web/"));
+        workerGroup.scheduleAtFixedRate(connectLimiter::sweep, 10, 10, TimeUnit.SECONDS);
+
+        Class<? extends ServerSocketChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true) // a restart may rebind while old sockets linger in TIME_WAIT
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .childHandler(new Initializer(ssl));
+        if (config.sendBufferBytes() > 0) {
+            bootstrap.childOption(ChannelOption.SO_SNDBUF, config.sendBufferBytes());
+        }
+        try {
+            serverChannel = bootstrap.bind(host, requestedPort).syncUninterruptibly().channel();
+        } catch (Exception e) {
+            close();
+            throw new IOException("cannot listen on " + host + ":" + requestedPort + ": " + e.getMessage(), e);
+        }
+        log.debug("listening on {}:{} ({})", host, port(), epoll ? "epoll" : "nio");
+        if (config.devTokens()) {
+            log.warn("development tokens are ON: anyone who reaches POST /v1/dev/token gets a token for app {}",
+                    context.devApp().apiKey());
+        }
+        return this;
+    }
+
+    /** The bound port; the ephemeral one when started on port 0. */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public String host() {
+        return host;
+    }
+
+    /** {@code http://host:port} (or https with TLS). */
+    public String url() {
+        return (tlsCert == null ? "http://" : "https://") + hostForUrl() + ":" + port();
+    }
+
+    /** {@code ws://host:port/v1/ws} (or wss with TLS). */
+    public String webSocketUrl() {
+        return (tlsCert == null ? "ws://" : "wss://") + hostForUrl() + ":" + port() + WEBSOCKET_PATH;
+    }
+
+    private String hostForUrl() {
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
+    public List<App> apps() {
+        return new ArrayList<>(apps.values());
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Stops listening and closes every socket. Connections end without events: the node is gone. */
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (bossGroup != null) {
+            bossGroup.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
+        }
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** (TLS) → HTTP → WebSocket upgrade on /v1/ws, or the HTTP API. */
+    private final class Initializer extends ChannelInitializer<SocketChannel> {
+        private final SslContext ssl;
+        private final HttpApiHandler httpApi = new HttpApiHandler(context);
+        private final WebSocketServerProtocolConfig webSocketConfig = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(WEBSOCKET_PATH)
+                .checkStartsWith(true)
+                .handleCloseFrames(false)
+                .dropPongFrames(true)
+                .handshakeTimeoutMillis(10_000)
+                .decoderConfig(WebSocketDecoderConfig.newBuilder()
+                        .maxFramePayloadLength(config.maxFrameBytes())
+                        .closeOnProtocolViolation(false)
+                        .allowExtensions(false)
+                        .build())
+                .build();
+
+        Initializer(SslContext ssl) {
+            this.ssl = ssl;
+        }
+
+        @Override
+        protected void initChannel(SocketChannel channel) {
+            channels.add(channel);
+            ChannelPipeline pipeline = channel.pipeline();
+            pipeline.addLast(IDLE_HANDLER, new IdleStateHandler(config.httpIdleTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
+            if (ssl != null) {
+                pipeline.addLast(ssl.newHandler(channel.alloc()));
+            }
+            pipeline.addLast(new HttpServerCodec())
+                    .addLast(new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES))
+                    .addLast(new FrameRateLimiter(config.messageRate(), config.messageBurst()))
+                    .addLast(new WebSocketServerProtocolHandler(webSocketConfig))
+                    .addLast(new WebSocketFrameAggregator(config.maxFrameBytes()))
+                    .addLast(httpApi)
+                    .addLast(new WebSocketFrameHandler(context));
+        }
+    }
+
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private final List<App> apps = new ArrayList<>();
+        private ServerConfig config = ServerConfig.defaults();
+        private Path tlsCert;
+        private Path tlsKey;
+
+        private Builder() {
+        }
+
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host);
+            return this;
+        }
+
+        /** 0 for an ephemeral port; see {@link RollcallServer#port()}. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder app(App app) {
+            apps.add(Objects.requireNonNull(app));
+            return this;
+        }
+
+        public Builder apps(List<App> apps) {
+            this.apps.addAll(apps);
+            return this;
+        }
+
+        public Builder config(ServerConfig config) {
+            this.config = Objects.requireNonNull(config);
+            return this;
+        }
+
+        /** Serves wss/https with this PEM certificate chain and PEM (PKCS#8) private key. */
+        public Builder tls(Path certificateChain, Path privateKey) {
+            this.tlsCert = Objects.requireNonNull(certificateChain);
+            this.tlsKey = Objects.requireNonNull(privateKey);
+            return this;
+        }
+
+        public RollcallServer build() {
+            return new RollcallServer(this);
+        }
+    }
+}

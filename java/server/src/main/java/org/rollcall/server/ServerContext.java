@@ -1,0 +1,13 @@
+package org.rollcall.server;
+
+import java.util.Map;
+
+/** What every socket's handlers share. */
+record ServerContext(ServerConfig config, Map<String, App> apps, Presence presence, SessionRegistry registry,
+                     Metrics metrics, ConnectRateLimiter connectLimiter, StaticFiles staticFiles) {
+
+    /** The app whose tokens {@code POST /v1/dev/token} mints: the first one. */
+    App devApp() {
+        return apps.values().iterator().next();
+    }
+}

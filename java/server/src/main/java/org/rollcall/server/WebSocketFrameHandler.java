@@ -1,0 +1,102 @@
+package org.rollcall.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+
+/** Netty glue: turns a socket's frames and events into calls on its {@link ConnectionHandler}. */
+final class WebSocketFrameHandler extends ChannelInboundHandlerAdapter {
+    private final ServerContext server;
+    private ConnectionHandler connection;
+
+    WebSocketFrameHandler(ServerContext server) {
+        this.server = server;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            connection = new ConnectionHandler(ctx.channel(), server);
+            connection.onHandshake();
+        } else if (event instanceof IdleStateEvent) {
+            if (connection == null) {
+                ctx.close(); // an HTTP socket that went quiet
+            } else {
+                connection.onSilence();
+            }
+        } else if (event == FrameRateLimiter.EXCEEDED && connection != null) {
+            connection.onError(ErrorCode.TOO_MANY_MESSAGES, "frames faster than the rate limit");
+        } else {
+            ctx.fireUserEventTriggered(event);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof WebSocketFrame) || connection == null) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        try {
+            if (msg instanceof TextWebSocketFrame text) {
+                connection.onText(text.text());
+            } else if (msg instanceof CloseWebSocketFrame close) {
+                connection.onCloseFrame(close.statusCode());
+            } else if (msg instanceof BinaryWebSocketFrame) {
+                connection.onError(ErrorCode.INVALID_PARAMETER, "binary frames are not part of the protocol");
+            } else {
+                connection.onError(ErrorCode.INVALID_PARAMETER, "unexpected frame " + msg.getClass().getSimpleName());
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (connection != null && ctx.channel().isWritable()) {
+            connection.onWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (connection != null) {
+            connection.onSocketClosed();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (connection == null) {
+            ctx.close();
+        } else if (isFrameTooBig(cause)) {
+            connection.onError(ErrorCode.DATA_TOO_LONG, "frame is over " + server.config().maxFrameBytes() + " bytes");
+        } else if (cause instanceof CorruptedFrameException) {
+            connection.onError(ErrorCode.INVALID_PARAMETER, "malformed WebSocket frame: " + cause.getMessage());
+        } else if (cause instanceof IOException) {
+            ctx.close(); // the socket broke: the connection's grace starts when it is inactive
+        } else {
+            connection.onInternalError(cause);
+        }
+    }
+
+    private static boolean isFrameTooBig(Throwable cause) {
+        return cause instanceof TooLongFrameException
+                || cause instanceof CorruptedWebSocketFrameException corrupted
+                && corrupted.closeStatus().code() == WebSocketCloseStatus.MESSAGE_TOO_BIG.code();
+    }
+}
