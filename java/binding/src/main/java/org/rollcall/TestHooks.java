@@ -1,0 +1,37 @@
+package org.rollcall;
+
+/**
+ * Test and benchmark hooks, the Java side of libotc's {@code <otc/testing.h>}. Not part of the
+ * stable API.
+ */
+public final class TestHooks {
+    private TestHooks() {
+    }
+
+    /**
+     * Delivers {@code pairs} synthetic created+dropped pairs (reason
+     * {@link DropReason#CLIENT_DISCONNECTED}) to the session's listeners, on the library thread,
+     * without any network. Only on a session that is not connecting or connected.
+     *
+     * @throws IllegalStateException if the session is connecting, connected or closed
+     * @throws IllegalArgumentException if {@code pairs} is negative
+     */
+    public static void injectConnectionEvents(Session session, int pairs) {
+        session.injectTestEvents(pairs);
+    }
+
+    /**
+     * Drops the session's socket without a close frame, as a broken network would; the session
+     * then reconnects.
+     *
+     * @throws IllegalStateException if the session is not connecting or connected, or closed
+     */
+    public static void dropSocket(Session session) {
+        session.dropSocketForTest();
+    }
+
+    /** Makes sure libotc is loaded and its library thread started. */
+    public static void startLibrary() {
+        NativeLibrary.ensureStarted();
+    }
+}
