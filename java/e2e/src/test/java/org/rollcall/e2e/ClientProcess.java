@@ -10,37 +10,41 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A client running as its own process (the C tool otc-watch, later a Java client), whose stdout
- * lines the test reads as they come. Stderr goes to the test's output for diagnosis.
+ * A client running as its own process (the C tool otc-watch), whose stdout lines the test reads
+ * as they come. Stderr goes to the test's output for diagnosis.
  */
 final class ClientProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final BlockingQueue<String> unread = new LinkedBlockingQueue<>();
     private final List<String> seen = new ArrayList<>();
+    private final Thread reader;
 
     private ClientProcess(String name, Process process) {
         this.name = name;
         this.process = process;
-        Thread reader = new Thread(this::readStdout, name + "-stdout");
+        reader = new Thread(this::readStdout, name + "-stdout");
         reader.setDaemon(true);
         reader.start();
     }
 
-    /** The otc-watch path from -Drollcall.otcWatch, if it is set and executable. */
-    static Optional<Path> otcWatchPath() {
-        String value = System.getProperty("rollcall.otcWatch", "");
-        if (value.isBlank() || !Files.isExecutable(Path.of(value))) {
-            return Optional.empty();
+    /**
+     * The otc-watch that java/binding builds, from -Drollcall.otcWatch (set by the pom). Missing is
+     * a failure, not a reason to skip: the C client is part of the scenario.
+     */
+    static Path otcWatch() {
+        Path path = Path.of(System.getProperty("rollcall.otcWatch", "../binding/target/native/bin/otc-watch"));
+        if (!Files.isExecutable(path)) {
+            throw new AssertionError(path + " is missing: build java/binding first (mvn -pl java/binding"
+                    + " install -DskipTests, or the whole reactor) or set -Drollcall.otcWatch");
         }
-        return Optional.of(Path.of(value));
+        return path;
     }
 
     static ClientProcess start(String name, List<String> command) {
@@ -69,7 +73,7 @@ final class ClientProcess implements AutoCloseable {
         }
     }
 
-    /** Every stdout line so far, read or not. */
+    /** Every stdout line so far, read or not; after {@link #killHard()}, every line it ever printed. */
     synchronized List<String> linesSeen() {
         return List.copyOf(seen);
     }
@@ -78,10 +82,16 @@ final class ClientProcess implements AutoCloseable {
         return process.pid();
     }
 
-    /** SIGKILL: the process gets no chance to say goodbye; its kernel closes the socket. */
+    /**
+     * SIGKILL: the process gets no chance to say goodbye; its kernel closes the socket. Returns
+     * once it is dead and its stdout is read to the end.
+     */
     void killHard() throws InterruptedException {
         process.destroyForcibly();
-        process.waitFor(5, TimeUnit.SECONDS);
+        if (!process.waitFor(5, TimeUnit.SECONDS)) {
+            throw new AssertionError(name + " survived kill -9");
+        }
+        reader.join(TimeUnit.SECONDS.toMillis(5));
     }
 
     @Override

@@ -6,7 +6,9 @@ import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -29,21 +31,20 @@ final class RosterPage {
     /** Waits until the page shows it is connected and returns its own connection ID. */
     String awaitConnected() {
         waitUntil("connected", () -> "connected".equals(state()));
-        return driver.findElement(By.cssSelector("#roster li[data-self]")).getAttribute("data-connection-id");
+        return ownId();
     }
 
     /** The page's own connection ID, or null while it has none. */
     String ownId() {
-        return driver.findElements(By.cssSelector("#roster li[data-self]")).stream()
-                .map(li -> li.getAttribute("data-connection-id"))
-                .findFirst().orElse(null);
+        return (String) script("return document.querySelector('#roster li[data-self]')?.dataset.connectionId ?? null;");
     }
 
     /** Waits for a member with this connection data and returns its connection ID. */
     String awaitMember(String data) {
-        By member = By.cssSelector("#roster li[data-connection-data='" + data + "']");
-        waitUntil("member " + data, () -> !driver.findElements(member).isEmpty());
-        return driver.findElement(member).getAttribute("data-connection-id");
+        String find = "return [...document.querySelectorAll('#roster li')]"
+                + ".find(li => li.dataset.connectionData === arguments[0])?.dataset.connectionId ?? null;";
+        waitUntil("member " + data, () -> script(find, data) != null);
+        return (String) script(find, data);
     }
 
     void awaitDisconnected() {
@@ -58,16 +59,28 @@ final class RosterPage {
         waitUntil("count " + expected, () -> count() == expected && rosterIds().size() == expected);
     }
 
+    @SuppressWarnings("unchecked")
     List<String> rosterIds() {
-        return driver.findElements(By.cssSelector("#roster li[data-connection-id]")).stream()
-                .map(li -> li.getAttribute("data-connection-id"))
-                .collect(Collectors.toList());
+        return (List<String>) script(
+                "return [...document.querySelectorAll('#roster li[data-connection-id]')].map(li => li.dataset.connectionId);");
     }
 
     /** Log entries of one kind ("created", "destroyed", "disconnected", ...) about one connection. */
     List<WebElement> logEntries(String kind, String connectionId) {
         return driver.findElements(By.cssSelector(
                 "#log li[data-event='" + kind + "'][data-connection-id='" + connectionId + "']"));
+    }
+
+    /**
+     * The log's joins and leaves, in order, as {@code created <id>} and
+     * {@code destroyed <id> <reason>}, read in one go.
+     */
+    @SuppressWarnings("unchecked")
+    List<String> connectionEvents() {
+        return (List<String>) script(
+                "return [...document.querySelectorAll('#log li[data-event=created], #log li[data-event=destroyed]')]"
+                        + ".map(li => [li.dataset.event, li.dataset.connectionId, li.dataset.reason]"
+                        + ".filter(field => field !== undefined).join(' '));");
     }
 
     List<WebElement> logEntries(String kind) {
@@ -102,8 +115,17 @@ final class RosterPage {
 
     void waitUntil(String what, BooleanSupplier condition) {
         new WebDriverWait(driver, TIMEOUT, Duration.ofMillis(50))
+                .ignoring(StaleElementReferenceException.class) // a poll that raced the page; the next one reads anew
                 .withMessage(() -> "page never showed " + what + "; state=" + state() + ", log:\n" + logText())
                 .until(d -> condition.getAsBoolean());
+    }
+
+    /**
+     * Runs JavaScript in the page: reading the DOM in one call cannot trip over an element the
+     * page replaces between two WebDriver calls.
+     */
+    private Object script(String javaScript, Object... arguments) {
+        return ((JavascriptExecutor) driver).executeScript(javaScript, arguments);
     }
 
     String logText() {

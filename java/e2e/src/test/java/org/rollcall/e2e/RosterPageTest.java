@@ -1,13 +1,16 @@
 package org.rollcall.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.URLEncoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** The roster page and rollcall.js in real Chromium against the real server. */
 class RosterPageTest {
+    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     private static TestServer server;
 
     @BeforeAll
@@ -135,11 +139,21 @@ class RosterPageTest {
         join(session, "Cid").awaitConnected();
         ann.awaitCount(3);
 
-        byte[] png = ann.screenshot();
         Path dir = Path.of(System.getProperty("rollcall.screenshotDir", "target/screenshots"));
         Files.createDirectories(dir);
-        Files.write(dir.resolve("roster.png"), png);
-        assertTrue(png.length > 1000 && png.length < 300_000, "a small PNG: " + png.length + " bytes");
+        Path file = Files.write(dir.resolve("roster.png"), ann.screenshot());
+
+        byte[] png = Files.readAllBytes(file);
+        assertArrayEquals(PNG_SIGNATURE, Arrays.copyOf(png, PNG_SIGNATURE.length), file + " is a PNG");
+        ByteBuffer header = ByteBuffer.wrap(png, PNG_SIGNATURE.length, 16);
+        assertEquals(13, header.getInt(), "IHDR comes first");
+        assertEquals("IHDR", new String(png, PNG_SIGNATURE.length + 4, 4, StandardCharsets.US_ASCII));
+        header.getInt();
+        int width = header.getInt();
+        int height = header.getInt();
+        assertTrue(width >= 300 && height >= 300, "the whole viewport: " + width + "x" + height);
+        // Blank, a page this size compresses to a few kilobytes; the roster's text makes it larger.
+        assertTrue(png.length > 10_000 && png.length < 300_000, "a small but non-trivial PNG: " + png.length + " bytes");
     }
 
     private RosterPage join(String session, String name) {
