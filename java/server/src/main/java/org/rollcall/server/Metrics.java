@@ -1,5 +1,7 @@
 package org.rollcall.server;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -66,6 +68,10 @@ public final class Metrics {
         counter(text, "rollcall_frames_sent_total", "events frames sent to members.", framesSent.sum());
         counter(text, "rollcall_events_batched_total", "Events that shared their frame with others.",
                 eventsBatched.sum());
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        gauge(text, "rollcall_jvm_heap_used_bytes", "JVM heap in use (capacity benchmarks read it).",
+                heap.getUsed());
+        gauge(text, "rollcall_jvm_heap_committed_bytes", "JVM heap committed.", heap.getCommitted());
         header(text, "rollcall_drops_total", "counter", "Connections that left, by reason.");
         drops.forEach((reason, count) -> text.append("rollcall_drops_total{reason=\"")
                 .append(reason.wireName()).append("\"} ").append(count.sum()).append('\n'));

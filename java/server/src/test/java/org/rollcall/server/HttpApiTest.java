@@ -157,6 +157,7 @@ class HttpApiTest {
                 "rollcall_drops_total{reason=\"clientDisconnected\"} ", "rollcall_errors_total{code=\"1004\"} ")) {
             assertTrue(text.contains("\n" + name), name + " missing in\n" + text);
         }
+        assertTrue(metric(text, "rollcall_jvm_heap_used_bytes") > 0);
         assertTrue(metric(text, "rollcall_connections") >= 1);
         assertTrue(metric(text, "rollcall_sessions") >= 1);
         assertTrue(metric(text, "rollcall_events_sent_total") >= 2);
