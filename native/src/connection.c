@@ -29,6 +29,7 @@ static otc_connection* connection_alloc(const char* id, const char* data,
   connection->next = NULL;
   connection->creation_time = creation_time;
   connection->drop_reason = OTC_CONNECTION_DROP_REASON_NONE;
+  connection->event_seq = -1;
   connection->user_owned = false;
   return connection;
 }
@@ -72,6 +73,7 @@ otc_connection* otc_connection_copy(const otc_connection* connection) {
                        connection->creation_time, connection->session_id, true);
   if (copy) {
     copy->drop_reason = connection->drop_reason;
+    copy->event_seq = connection->event_seq;
     copy->user_owned = true;
   }
   return copy;
@@ -111,4 +113,8 @@ enum otc_connection_drop_reason drop_reason_parse(const char* text) {
     }
   }
   return OTC_CONNECTION_DROP_REASON_NONE;
+}
+
+int64_t otc_connection_get_event_seq(const otc_connection* connection) {
+  return connection ? connection->event_seq : -1;
 }

@@ -414,6 +414,7 @@ static void emit_dropped_list(otc_session* s, otc_connection* gone) {
   while (gone) {
     otc_connection* next = gone->next;
     gone->drop_reason = OTC_CONNECTION_DROP_REASON_NETWORK_DISCONNECTED;
+    gone->event_seq = -1;
     if (wanted) {
       wanted = emit_connection(s, s->callbacks.on_connection_dropped, gone);
     }
@@ -485,7 +486,7 @@ static void handle_connected(otc_session* s, const cJSON* message) {
   free(added);
 }
 
-static void connection_created(otc_session* s, const struct wire_connection* entry) {
+static void connection_created(otc_session* s, const struct wire_connection* entry, int64_t seq) {
   if ((s->self && strcmp(entry->id, s->self->id) == 0) || roster_find(&s->roster, entry->id)) {
     return; /* never about ourselves, never a duplicate */
   }
@@ -496,16 +497,19 @@ static void connection_created(otc_session* s, const struct wire_connection* ent
     otc_log(OTC_LOG_LEVEL_ERROR, "session %s: out of memory", s->session_id);
     return;
   }
+  connection->event_seq = seq;
   emit_connection(s, s->callbacks.on_connection_created, connection);
+  connection->event_seq = -1;
 }
 
 static void connection_destroyed(otc_session* s, const struct wire_connection* entry,
-                                 const char* reason) {
+                                 const char* reason, int64_t seq) {
   otc_connection* connection = roster_remove(&s->roster, entry->id);
   if (!connection) {
     return; /* never a ghost */
   }
   connection->drop_reason = drop_reason_parse(reason);
+  connection->event_seq = seq;
   emit_connection(s, s->callbacks.on_connection_dropped, connection);
   connection_free(connection);
 }
@@ -536,9 +540,9 @@ static void handle_events(otc_session* s, const cJSON* message) {
     }
     s->last_seq = seq;
     if (strcmp(type, "connectionCreated") == 0) {
-      connection_created(s, &entry);
+      connection_created(s, &entry, seq);
     } else if (strcmp(type, "connectionDestroyed") == 0) {
-      connection_destroyed(s, &entry, wire_string(event, "reason"));
+      connection_destroyed(s, &entry, wire_string(event, "reason"), seq);
     }
     if (!wants_events(s)) {
       return;

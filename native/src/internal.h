@@ -36,6 +36,7 @@ struct otc_connection {
   const char* session_id;
   int64_t creation_time;
   enum otc_connection_drop_reason drop_reason;
+  int64_t event_seq; /* seq of the event being delivered; -1 for snapshots and reconciliation */
   bool user_owned; /* made by otc_connection_copy(): the user frees it */
   char storage[];  /* id, data (and session_id when it is a copy) */
 };

@@ -46,6 +46,7 @@ static void test_null_everywhere(void) {
   REQUIRE(otc_connection_get_data(NULL) == NULL, "conn data");
   REQUIRE(otc_connection_get_session_id(NULL) == NULL, "conn session");
   REQUIRE(otc_connection_get_creation_time(NULL) == 0, "conn time");
+  REQUIRE(otc_connection_get_event_seq(NULL) == -1, "conn event seq");
   REQUIRE(otc_connection_copy(NULL) == NULL, "conn copy");
   REQUIRE(otc_connection_delete(NULL) == OTC_ERROR_INVALID_PARAM, "conn delete");
   REQUIRE(otc_connection_get_drop_reason(NULL) == OTC_CONNECTION_DROP_REASON_NONE, "reason");

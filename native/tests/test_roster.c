@@ -66,6 +66,7 @@ int main(void) {
     recorder_get(&rc, EV_CREATED, i, &e);
     const char* expected = strcmp(e.id, id_a) == 0 ? "name=ann" : "name=bob";
     REQUIRE(strcmp(e.data, expected) == 0, "data %s", e.data);
+    REQUIRE(e.seq == -1, "a roster entry has no event seq (%lld)", (long long)e.seq);
   }
 
   /* Others see C join, A also saw B join. */
@@ -73,6 +74,16 @@ int main(void) {
   REQUIRE(recorder_wait(&rb, EV_CREATED, id_c, 1, WAIT_MS), "B saw C");
   REQUIRE(recorder_count(&ra, EV_CREATED, id_b) == 1, "A saw B once");
   REQUIRE(recorder_count(&rb, EV_CREATED, id_a) == 1, "B got A in its roster");
+
+  /* A live event carries its seq, the same for every member. */
+  struct event a_saw_c, b_saw_c, a_saw_b;
+  REQUIRE(recorder_get(&ra, EV_CREATED, 1, &a_saw_c) && strcmp(a_saw_c.id, id_c) == 0, "A's 2nd");
+  REQUIRE(recorder_get(&rb, EV_CREATED, 1, &b_saw_c) && strcmp(b_saw_c.id, id_c) == 0, "B's 2nd");
+  REQUIRE(recorder_get(&ra, EV_CREATED, 0, &a_saw_b) && strcmp(a_saw_b.id, id_b) == 0, "A's 1st");
+  REQUIRE(a_saw_b.seq > 0 && a_saw_c.seq > a_saw_b.seq, "seqs %lld then %lld",
+          (long long)a_saw_b.seq, (long long)a_saw_c.seq);
+  REQUIRE(a_saw_c.seq == b_saw_c.seq, "A and B saw C's join as seq %lld and %lld",
+          (long long)a_saw_c.seq, (long long)b_saw_c.seq);
 
   /* clientDisconnected: B closes cleanly. */
   REQUIRE(otc_session_disconnect(b) == OTC_SUCCESS, "disconnect B");

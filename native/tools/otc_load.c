@@ -70,6 +70,8 @@ static const char usage[] =
     "  stats | marks             a progress line now / every mark so far\n"
     "  echo TEXT                 answers {\"type\":\"echo\",\"text\":TEXT}\n"
     "  deafen I                  test fault: client I ignores all later events\n"
+    "  inject N                  N created+dropped pairs through libotc's test hook\n"
+    "                            to a counting C callback: ns per event (no network)\n"
     "  quit                      disconnect everyone cleanly and exit\n"
     "SIGUSR1 dumps rosters; SIGINT/SIGTERM quit.\n"
     "Exit codes: 0 clean, 1 usage or fatal error, 2 violations were seen.\n";
@@ -171,6 +173,7 @@ struct mark {
   char* data;
   bool dropped; /* kind: created or dropped */
   char* id;
+  int64_t creation_ms; /* the server's join stamp of the marked connection */
   int count;
   int reasons[4];
   int64_t first_ns, last_ns;
@@ -517,6 +520,7 @@ static cJSON* mark_line(const struct mark* m) {
   cJSON_AddStringToObject(o, "session", m->group->name);
   cJSON_AddStringToObject(o, "data", m->data);
   cJSON_AddStringToObject(o, "conn", m->id);
+  add_i64(o, "creation_ms", m->creation_ms);
   cJSON_AddNumberToObject(o, "count", m->count);
   cJSON_AddNumberToObject(o, "expected",
                           m->group->counts[ST_CONNECTED] - m->group->marked_counts[ST_CONNECTED]);
@@ -535,8 +539,8 @@ static cJSON* mark_line(const struct mark* m) {
 
 /* Counts one event about a marked connection; reports the mark once every
  * connected unmarked client of the group here has seen it. */
-static void mark_event(struct client* c, const char* data, const char* id, bool dropped,
-                       int reason, int64_t t) {
+static void mark_event(struct client* c, const char* data, const char* id, int64_t creation_ms,
+                       bool dropped, int reason, int64_t t) {
   struct mark* m = marks;
   while (m && !(m->group == c->group && m->dropped == dropped && strcmp(m->id, id) == 0)) {
     m = m->next;
@@ -550,6 +554,7 @@ static void mark_event(struct client* c, const char* data, const char* id, bool 
     m->data = xstrdup(data);
     m->id = xstrdup(id);
     m->dropped = dropped;
+    m->creation_ms = creation_ms;
     m->first_ns = t;
     m->next = marks;
     marks = m;
@@ -564,7 +569,8 @@ static void mark_event(struct client* c, const char* data, const char* id, bool 
   }
 }
 
-static void report_self_mark(struct client* c, const char* event, const char* data) {
+static void report_self_mark(struct client* c, const char* event, const char* data,
+                             int64_t creation_ms) {
   cJSON* o = line_new("mark_self");
   cJSON_AddStringToObject(o, "event", event);
   cJSON_AddStringToObject(o, "session", c->group->name);
@@ -573,6 +579,7 @@ static void report_self_mark(struct client* c, const char* event, const char* da
   cJSON_AddNumberToObject(o, "client", c->index);
   add_i64(o, "connect_ns", c->connect_ns);
   add_i64(o, "connected_ns", c->connected_ns);
+  add_i64(o, "creation_ms", creation_ms);
   emit(o);
 }
 
@@ -627,7 +634,7 @@ static void on_connection_created(otc_session* session, void* user_data,
   (void)seq;
 #endif
   if (is_marked(data)) {
-    mark_event(c, data, id, false, 0, t);
+    mark_event(c, data, id, otc_connection_get_creation_time(connection), false, 0, t);
   }
   check_full(c, t);
   pthread_mutex_unlock(&lock);
@@ -676,7 +683,7 @@ static void on_connection_dropped(otc_session* session, void* user_data,
   (void)seq;
 #endif
   if (is_marked(data)) {
-    mark_event(c, data, id, true, reason, t);
+    mark_event(c, data, id, otc_connection_get_creation_time(connection), true, reason, t);
   }
   pthread_mutex_unlock(&lock);
 }
@@ -694,7 +701,7 @@ static void on_connected(otc_session* session, void* user_data) {
   if (is_marked(data)) {
     c->marked = true;
     c->group->marked_counts[ST_CONNECTED]++;
-    report_self_mark(c, "connected", data);
+    report_self_mark(c, "connected", data, otc_connection_get_creation_time(self));
   }
   check_full(c, t);
   pthread_mutex_unlock(&lock);
@@ -1019,6 +1026,8 @@ static void bad_command(const char* text) {
   pthread_mutex_unlock(&lock);
 }
 
+static void inject(int pairs);
+
 static void run_command(char* line) {
   char copy[256];
   snprintf(copy, sizeof copy, "%s", line);
@@ -1053,6 +1062,8 @@ static void run_command(char* line) {
       emit_roster(clients[i], true);
     }
     pthread_mutex_unlock(&lock);
+  } else if (strcmp(cmd, "inject") == 0 && n == 2) {
+    inject(atoi(w[1]));
   } else if (strcmp(cmd, "deafen") == 0 && n == 2) {
     int i = atoi(w[1]);
     pthread_mutex_lock(&lock);
@@ -1132,6 +1143,65 @@ static void load_tokens_file(const char* path) {
   }
   free(line);
   fclose(f);
+}
+
+/* --- callback cost: events injected without a network ----------------------- */
+
+/* The cheapest C callbacks: count, and wake the waiter at the end. */
+static pthread_mutex_t inject_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t inject_done = PTHREAD_COND_INITIALIZER;
+static long long inject_seen, inject_target;
+
+static void inject_count(void) {
+  pthread_mutex_lock(&inject_lock);
+  if (++inject_seen == inject_target) {
+    pthread_cond_signal(&inject_done);
+  }
+  pthread_mutex_unlock(&inject_lock);
+}
+
+static void inject_created(otc_session* s, void* u, const otc_connection* c) {
+  (void)s, (void)u, (void)c;
+  inject_count();
+}
+
+static void inject_dropped(otc_session* s, void* u, const otc_connection* c) {
+  (void)s, (void)u, (void)c;
+  inject_count();
+}
+
+/* Delivers `pairs` created+dropped pairs through libotc's test hook to a C
+ * callback and reports the time per event, as the binding's Java figure's
+ * counterpart. */
+static void inject(int pairs) {
+  struct otc_session_callbacks callbacks = {
+      .on_connection_created = inject_created, .on_connection_dropped = inject_dropped};
+  otc_session* session = otc_session_new(opt.api_key, "inject", &callbacks);
+  if (!session || pairs <= 0) {
+    bad_command("inject: cannot create a session, or no events");
+    return;
+  }
+  pthread_mutex_lock(&inject_lock);
+  inject_seen = 0;
+  inject_target = 2LL * pairs;
+  pthread_mutex_unlock(&inject_lock);
+  int64_t start = now_ns();
+  otc_status status = otc_session_test_inject_connection_events(session, pairs);
+  pthread_mutex_lock(&inject_lock);
+  while (status == OTC_SUCCESS && inject_seen < inject_target) {
+    pthread_cond_wait(&inject_done, &inject_lock);
+  }
+  pthread_mutex_unlock(&inject_lock);
+  int64_t elapsed = now_ns() - start;
+  otc_session_delete(session);
+  pthread_mutex_lock(&lock);
+  cJSON* o = line_new("inject");
+  add_i64(o, "events", 2LL * pairs);
+  add_i64(o, "elapsed_ns", elapsed);
+  cJSON_AddNumberToObject(o, "ns_per_event", (double)elapsed / (2.0 * pairs));
+  cJSON_AddStringToObject(o, "status", otc_status_string(status));
+  emit(o);
+  pthread_mutex_unlock(&lock);
 }
 
 /* --- main ------------------------------------------------------------------ */

@@ -26,6 +26,16 @@ OTC_API otc_status otc_session_test_inject_connection_events(otc_session* sessio
                                                              int count);
 
 /*
+ * The per-session seq (docs/protocol.md) of the event behind the current
+ * on_connection_created or on_connection_dropped callback, so a load generator
+ * can check that every member sees the same order. -1 when the callback comes
+ * from a roster (after on_connected) or a reconciliation (after
+ * on_reconnection_started), and on NULL. A copy keeps the value.
+ */
+OTC_API int64_t otc_connection_get_event_seq(const otc_connection* connection);
+#define OTC_HAVE_EVENT_SEQ 1
+
+/*
  * Drops the session's socket without a close frame, as a broken network would.
  * The session reconnects (resuming its connection) as after a real loss.
  * OTC_ERROR_INVALID_STATE when the session is not connecting or connected.

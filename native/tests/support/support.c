@@ -2,6 +2,7 @@
 #include "support.h"
 
 #include <cjson/cJSON.h>
+#include <otc/testing.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -319,6 +320,7 @@ static void record(struct recorder* r, enum event_kind kind, const otc_connectio
     snprintf(event.id, sizeof event.id, "%s", otc_connection_get_id(c));
     snprintf(event.data, sizeof event.data, "%s", otc_connection_get_data(c));
     event.reason = otc_connection_get_drop_reason(c);
+    event.seq = otc_connection_get_event_seq(c);
   } else if (message) {
     snprintf(event.data, sizeof event.data, "%s", message);
   }

@@ -83,6 +83,7 @@ struct event {
   char id[80];
   char data[80];
   enum otc_connection_drop_reason reason;
+  int64_t seq; /* otc_connection_get_event_seq(): -1 for roster and reconciliation */
   int error_code;
   int64_t at_ms;
 };
