@@ -27,6 +27,7 @@ static otc_connection* connection_alloc(const char* id, const char* data,
     connection->session_id = session_id;
   }
   connection->next = NULL;
+  connection->id_hash = roster_hash(connection->id);
   connection->creation_time = creation_time;
   connection->drop_reason = OTC_CONNECTION_DROP_REASON_NONE;
   connection->event_seq = -1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 /* The first reconnection attempt follows a loss within this many ms, so that a
@@ -16,7 +17,10 @@
 #define MIN_HANDSHAKE_TIMEOUT_MS 10000
 /* How long a graceful close may take before the socket is simply dropped. */
 #define CLOSE_TIMEOUT_MS 2000
-/* A receive buffer larger than this is freed after its message. */
+/* After the silence deadline, the socket is checked once more this much later,
+ * after the loop serviced whatever was ready. */
+#define SILENCE_RECHECK_MS 10
+/* A receive buffer larger than this is not kept by its session. */
 #define KEEP_INCOMING_BYTES (64u * 1024u)
 
 /* The opaque user data of a deleted session's socket that still sends its
@@ -167,6 +171,7 @@ static void abandon_socket(otc_session* s) {
     s->wsi = NULL;
   }
   s->socket = SOCKET_NONE;
+  s->silence_rechecked = false;
   lws_sul_cancel(&s->heartbeat_timer);
   reset_socket_buffers(s);
 }
@@ -336,6 +341,29 @@ static void protocol_error(otc_session* s, const char* message) {
   }
 }
 
+/* Whether the server sent bytes that the loop has not read yet. */
+static bool socket_has_unread_bytes(const otc_session* s) {
+  lws_sockfd_type fd = s->wsi ? lws_get_socket_fd(s->wsi) : LWS_SOCK_INVALID;
+  int unread = 0;
+  return fd != LWS_SOCK_INVALID && ioctl(fd, FIONREAD, &unread) == 0 && unread > 0;
+}
+
+/* The deadline passed, but a busy loop may simply not have serviced the
+ * socket yet: wait while unread bytes wait, and give the loop one more
+ * service round (timers run before sockets in each round) before deciding. */
+static bool silence_confirmed(otc_session* s) {
+  if (s->phase == PHASE_CLOSING) {
+    return true;
+  }
+  if (socket_has_unread_bytes(s)) {
+    s->silence_rechecked = false;
+    return false;
+  }
+  bool confirmed = s->silence_rechecked;
+  s->silence_rechecked = !confirmed;
+  return confirmed;
+}
+
 static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
   otc_session* s = lws_container_of(timer, otc_session, heartbeat_timer);
   if (s->socket == SOCKET_NONE) {
@@ -343,6 +371,11 @@ static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
   }
   lws_usec_t now = lws_now_usecs();
   if (now >= silence_deadline(s)) {
+    if (!silence_confirmed(s)) {
+      lws_sul_schedule(otc_g.context, 0, &s->heartbeat_timer, heartbeat_fired,
+                       ms(SILENCE_RECHECK_MS));
+      return;
+    }
     bool connected = s->phase == PHASE_CONNECTED;
     otc_log(OTC_LOG_LEVEL_INFO, "session %s: %s", s->session_id,
             connected ? "server silent for too long" : "timed out");
@@ -351,6 +384,7 @@ static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
                   "timed out connecting to the server");
     return;
   }
+  s->silence_rechecked = false;
   if (s->phase == PHASE_CONNECTED && now >= s->next_ping) {
     s->ping_due = true;
     s->next_ping = now + ms(s->settings.heartbeat_interval_ms);
@@ -646,53 +680,100 @@ static void on_established(otc_session* s, struct lws* wsi) {
   schedule_heartbeat(s);
 }
 
+/* One receive buffer for messages over KEEP_INCOMING_BYTES, kept between
+ * messages so that big rosters and batches do not each cost a fresh large
+ * allocation (and the heap consolidation that comes with it). */
+static char* spare_incoming;
+static size_t spare_incoming_capacity;
+
+void session_release_buffers(void) {
+  free(spare_incoming);
+  spare_incoming = NULL;
+  spare_incoming_capacity = 0;
+}
+
+/* Makes room for `needed` bytes in the session's receive buffer. */
+static bool reserve_incoming(otc_session* s, size_t needed) {
+  if (needed <= s->incoming_capacity) {
+    return true;
+  }
+  if (s->incoming_length == 0 && spare_incoming && spare_incoming_capacity >= needed) {
+    free(s->incoming);
+    s->incoming = spare_incoming;
+    s->incoming_capacity = spare_incoming_capacity;
+    spare_incoming = NULL;
+    spare_incoming_capacity = 0;
+    return true;
+  }
+  size_t capacity = s->incoming_capacity ? s->incoming_capacity : 4096;
+  while (capacity < needed) {
+    capacity *= 2;
+  }
+  char* grown = realloc(s->incoming, capacity);
+  if (!grown) {
+    return false;
+  }
+  s->incoming = grown;
+  s->incoming_capacity = capacity;
+  return true;
+}
+
+/* Keeps a receive buffer for the next message: small ones with their session
+ * (while its socket lasts), the largest big one library-wide. */
+static void recycle_incoming(otc_session* s, char* buffer, size_t capacity) {
+  if (capacity <= KEEP_INCOMING_BYTES && s->socket == SOCKET_OPEN && !s->incoming) {
+    s->incoming = buffer;
+    s->incoming_capacity = capacity;
+  } else if (capacity > KEEP_INCOMING_BYTES && capacity > spare_incoming_capacity) {
+    free(spare_incoming);
+    spare_incoming = buffer;
+    spare_incoming_capacity = capacity;
+  } else {
+    free(buffer);
+  }
+}
+
 static void on_receive(otc_session* s, struct lws* wsi, const char* data, size_t length) {
   s->last_received = lws_now_usecs();
   if (lws_frame_is_binary(wsi)) {
     protocol_error(s, "binary frame from the server");
     return;
   }
-  if (lws_is_first_fragment(wsi)) {
+  bool first = lws_is_first_fragment(wsi);
+  bool final = lws_is_final_fragment(wsi);
+  if (first && final) {
+    s->incoming_length = 0;
+    handle_message(s, data, length); /* the usual case: parsed where lws keeps it */
+    return;
+  }
+  if (first) {
     s->incoming_length = 0;
   }
-  if (length > OTC_MAX_MESSAGE_BYTES - s->incoming_length) {
+  size_t to_come = lws_remaining_packet_payload(wsi);
+  if (length > OTC_MAX_MESSAGE_BYTES - s->incoming_length ||
+      to_come > OTC_MAX_MESSAGE_BYTES - s->incoming_length - length) {
     protocol_error(s, "server message over 16 MiB");
     return;
   }
-  size_t needed = s->incoming_length + length + 1;
-  if (needed > s->incoming_capacity) {
-    size_t capacity = s->incoming_capacity ? s->incoming_capacity : 4096;
-    while (capacity < needed) {
-      capacity *= 2;
-    }
-    char* grown = realloc(s->incoming, capacity);
-    if (!grown) {
-      protocol_error(s, "out of memory for a server message");
-      return;
-    }
-    s->incoming = grown;
-    s->incoming_capacity = capacity;
+  /* Room for the rest of the frame at once: no copy per fragment. */
+  if (!reserve_incoming(s, s->incoming_length + length + to_come)) {
+    protocol_error(s, "out of memory for a server message");
+    return;
   }
   memcpy(s->incoming + s->incoming_length, data, length);
   s->incoming_length += length;
-  if (!lws_is_final_fragment(wsi)) {
+  if (!final) {
     return;
   }
   /* Take the buffer: handling the message may abandon the socket. */
   char* message = s->incoming;
-  size_t message_length = s->incoming_length;
   size_t capacity = s->incoming_capacity;
+  size_t message_length = s->incoming_length;
   s->incoming = NULL;
   s->incoming_length = 0;
   s->incoming_capacity = 0;
-  message[message_length] = '\0';
   handle_message(s, message, message_length);
-  if (capacity <= KEEP_INCOMING_BYTES && s->socket == SOCKET_OPEN && !s->incoming) {
-    s->incoming = message;
-    s->incoming_capacity = capacity;
-  } else {
-    free(message);
-  }
+  recycle_incoming(s, message, capacity);
 }
 
 static int on_writeable(otc_session* s, struct lws* wsi) {

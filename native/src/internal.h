@@ -34,6 +34,7 @@ struct otc_connection {
   const char* id;
   const char* data;
   const char* session_id;
+  size_t id_hash; /* roster_hash(id), so the roster never hashes an ID twice */
   int64_t creation_time;
   enum otc_connection_drop_reason drop_reason;
   int64_t event_seq; /* seq of the event being delivered; -1 for snapshots and reconciliation */
@@ -55,6 +56,7 @@ struct roster {
   size_t count;
 };
 
+size_t roster_hash(const char* id);
 void roster_init(struct roster* roster);
 /* Frees every connection. */
 void roster_clear(struct roster* roster);
@@ -110,7 +112,8 @@ char* wire_resume_frame(const char* api_key, const char* session_id,
                         const char* connection_id, const char* resume_token,
                         int64_t last_seq, size_t* length);
 
-/* A JSON object, or NULL when `text` is anything else. */
+/* A JSON object, or NULL when the `length` bytes of `text` (no NUL needed)
+ * are anything else. */
 cJSON* wire_parse(const char* text, size_t length);
 /* The named member when it is a string, else NULL. */
 const char* wire_string(const cJSON* object, const char* name);
@@ -221,6 +224,7 @@ struct otc_session {
   size_t incoming_length;
   size_t incoming_capacity;
   lws_usec_t last_received;
+  bool silence_rechecked; /* the deadline passed once; the next pass decides */
   lws_usec_t next_ping;
   lws_usec_t close_started;
   int attempt; /* reconnection attempts since the loss */
@@ -234,6 +238,8 @@ struct otc_session {
 void session_run_command(struct command* command);
 int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
                          void* in, size_t len);
+/* Frees the library-wide receive buffer; when the loop has stopped. */
+void session_release_buffers(void);
 /* Number of deleted sessions whose sockets still close gracefully. */
 int session_closing_orphans(void);
 

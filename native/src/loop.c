@@ -162,6 +162,7 @@ static void* loop_main(void* unused) {
     lws_service(otc_g.context, 0);
   }
   lws_sul_cancel(&stop_wakeup);
+  session_release_buffers();
   return NULL;
 }
 

@@ -6,7 +6,7 @@
 /* A chained hash map from connection ID to connection, sized to keep at most
  * one entry per bucket on average. */
 
-static size_t hash_id(const char* id) {
+size_t roster_hash(const char* id) {
   size_t hash = 14695981039346656037u; /* FNV-1a */
   for (const unsigned char* p = (const unsigned char*)id; *p; p++) {
     hash = (hash ^ *p) * 1099511628211u;
@@ -29,16 +29,21 @@ void roster_clear(struct roster* roster) {
   }
 }
 
-static otc_connection** bucket_of(const struct roster* roster, const char* id) {
-  return &roster->buckets[hash_id(id) & (roster->bucket_count - 1)];
+static otc_connection** bucket_of(const struct roster* roster, size_t hash) {
+  return &roster->buckets[hash & (roster->bucket_count - 1)];
+}
+
+static bool has_id(const otc_connection* c, size_t hash, const char* id) {
+  return c->id_hash == hash && strcmp(c->id, id) == 0;
 }
 
 otc_connection* roster_find(const struct roster* roster, const char* id) {
   if (roster->count == 0) {
     return NULL;
   }
-  for (otc_connection* c = *bucket_of(roster, id); c; c = c->next) {
-    if (strcmp(c->id, id) == 0) {
+  size_t hash = roster_hash(id);
+  for (otc_connection* c = *bucket_of(roster, hash); c; c = c->next) {
+    if (has_id(c, hash, id)) {
       return c;
     }
   }
@@ -59,7 +64,7 @@ static bool grow(struct roster* roster) {
     otc_connection* c = old[i];
     while (c) {
       otc_connection* next = c->next;
-      otc_connection** bucket = bucket_of(roster, c->id);
+      otc_connection** bucket = bucket_of(roster, c->id_hash);
       c->next = *bucket;
       *bucket = c;
       c = next;
@@ -73,7 +78,7 @@ bool roster_add(struct roster* roster, otc_connection* connection) {
   if (roster->count >= roster->bucket_count && !grow(roster)) {
     return false;
   }
-  otc_connection** bucket = bucket_of(roster, connection->id);
+  otc_connection** bucket = bucket_of(roster, connection->id_hash);
   connection->next = *bucket;
   *bucket = connection;
   roster->count++;
@@ -84,9 +89,10 @@ otc_connection* roster_remove(struct roster* roster, const char* id) {
   if (roster->count == 0) {
     return NULL;
   }
-  for (otc_connection** link = bucket_of(roster, id); *link; link = &(*link)->next) {
+  size_t hash = roster_hash(id);
+  for (otc_connection** link = bucket_of(roster, hash); *link; link = &(*link)->next) {
     otc_connection* c = *link;
-    if (strcmp(c->id, id) == 0) {
+    if (has_id(c, hash, id)) {
       *link = c->next;
       c->next = NULL;
       roster->count--;
