@@ -3,7 +3,9 @@
  *  - a silent (SIGSTOPped) server is detected by the client's heartbeat;
  *  - a server restart (kill -9, start on the same port): every client comes
  *    back as a new connection and reconciles: no ghost, no duplicate;
- *  - no server at all: the client gives up with on_error then on_disconnected. */
+ *  - no server at all: the client gives up with on_error then on_disconnected;
+ *  - a client whose loop was busy past its heartbeat timeout, while the server's
+ *    pings waited unread, is not taken for cut off. */
 
 #include "support.h"
 
@@ -185,11 +187,53 @@ static void test_give_up(struct server* server) {
   recorder_free(&r);
 }
 
+/* Blocks the library thread once, longer than the client's heartbeat timeout. */
+static void block_once(otc_session* session, struct recorder* r) {
+  (void)session;
+  if (!r->context) {
+    r->context = r;
+    sleep_ms(1500);
+  }
+}
+
+static void test_busy_client_is_not_silent(void) {
+  /* The server pings every 100 ms and is patient; the client gives it 1 s. */
+  const char* const patient_server[] = {
+      "--heartbeat-interval-ms", "100", "--heartbeat-timeout-ms", "10000",
+      "--connect-rate", "100000", "--connect-burst", "100000", NULL};
+  struct server server;
+  server_start(&server, 0, patient_server);
+  struct recorder ra, rb, rc;
+  recorder_init(&ra);
+  recorder_init(&rb);
+  recorder_init(&rc);
+  otc_session* a = connect_client(&server, &ra, ROOM "-busy", "a");
+  ra.after_created = block_once; /* B's join blocks A's loop for 1.5 s */
+  otc_session* b = connect_client(&server, &rb, ROOM "-busy", "b");
+  char id_b[80], id_c[80];
+  own_id(b, id_b);
+  wait_event(&ra, "A", EV_CREATED, id_b, 1);
+  otc_session* c = connect_client(&server, &rc, ROOM "-busy", "c");
+  own_id(c, id_c);
+  wait_event(&ra, "A", EV_CREATED, id_c, 1);
+  REQUIRE(recorder_count(&ra, EV_RECONNECTING, NULL) == 0,
+          "A's unread pings were taken for silence: it reconnected");
+  otc_session_delete(a);
+  otc_session_delete(b);
+  otc_session_delete(c);
+  require_clean(&ra, "A");
+  recorder_free(&ra);
+  recorder_free(&rb);
+  recorder_free(&rc);
+  server_stop(&server);
+}
+
 int main(void) {
   struct server server;
   server_start(&server, 0, fast_server_args);
   REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
   test_resume(&server);
+  test_busy_client_is_not_silent();
   test_silent_server(&server);
   test_server_restart(&server);
   test_give_up(&server); /* kills the server */
