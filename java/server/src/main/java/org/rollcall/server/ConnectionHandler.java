@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.UUID;
 import java.util.concurrent.ScheduledFuture;
@@ -45,7 +44,7 @@ final class ConnectionHandler {
 
     void onHandshake() {
         channel.pipeline().replace(RollcallServer.IDLE_HANDLER, RollcallServer.IDLE_HANDLER,
-                new IdleStateHandler(config.heartbeatTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
+                new SilenceDetector(config.heartbeatTimeoutMs()));
         heartbeat = channel.eventLoop().scheduleAtFixedRate(this::heartbeat,
                 config.heartbeatIntervalMs(), config.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
         if (!server.connectLimiter().tryAcquire(((InetSocketAddress) channel.remoteAddress()).getAddress())) {

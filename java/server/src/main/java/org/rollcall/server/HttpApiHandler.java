@@ -112,7 +112,7 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
         StringBuilder json = new StringBuilder("{\"sessionId\":").append(Json.quote(session.sessionId()))
                 .append(",\"seq\":").append(snapshot.seq()).append(",\"connections\":[");
         for (int i = 0; i < snapshot.connections().size(); i++) {
-            json.append(i > 0 ? "," : "").append(snapshot.connections().get(i).json());
+            json.append(i > 0 ? "," : "").append(Json.text(snapshot.connections().get(i).json()));
         }
         return json.append("]}").toString();
     }

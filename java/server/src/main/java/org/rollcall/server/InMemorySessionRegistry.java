@@ -48,7 +48,7 @@ public final class InMemorySessionRegistry implements SessionRegistry {
                     throw new SessionFullException("session has " + maxConnections + " connections");
                 }
                 long seq = ++session.lastSeq;
-                publish(session, Json.connectionCreated(seq, connection), connection.id());
+                publish(session, Json.connectionCreated(seq, connection)); // before the joiner is a member
                 subscriber.snapshot(seq, others(session, connection.id()));
                 session.members.put(connection.id(), new Member(connection, subscriber));
                 return;
@@ -99,7 +99,7 @@ public final class InMemorySessionRegistry implements SessionRegistry {
                 return false;
             }
             long seq = ++session.lastSeq;
-            publish(session, Json.connectionDestroyed(seq, member.info, reason), connectionId);
+            publish(session, Json.connectionDestroyed(seq, member.info, reason)); // it is no longer a member
             if (session.members.isEmpty()) {
                 session.removed = true;
                 sessions.remove(key, session);
@@ -125,15 +125,19 @@ public final class InMemorySessionRegistry implements SessionRegistry {
         return sessions.size();
     }
 
-    /** Hands the event to every member but its subject. Caller holds the session. */
-    private static void publish(Session session, String eventJson, String subjectId) {
+    /**
+     * Hands the event, serialized once, to every member (its subject is not one). No copy of the
+     * member list: the caller holds the session.
+     */
+    private static void publish(Session session, byte[] eventJson) {
         for (Member member : session.members.values()) {
-            if (member.subscriber != null && !member.info.id().equals(subjectId)) {
+            if (member.subscriber != null) {
                 member.subscriber.event(eventJson);
             }
         }
     }
 
+    /** A new list, which the caller hands over and nobody changes afterwards. Caller holds the session. */
     private static List<ConnectionInfo> others(Session session, String selfId) {
         List<ConnectionInfo> others = new ArrayList<>(session.members.size());
         for (Member member : session.members.values()) {

@@ -1,5 +1,6 @@
 package org.rollcall.server;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -19,20 +20,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * queue holds; past {@link #backlogLimit()} the socket is a slow consumer and is dropped.
  */
 final class Outbox implements SessionRegistry.Subscriber {
-    static final int MAX_FRAME_CHARS = 1 << 20;
+    static final int MAX_FRAME_BYTES = 1 << 20;
     static final int MAX_FRAME_EVENTS = 10_000;
-
-    private record Item(String json, boolean event) {
-    }
 
     private final Channel channel;
     private final ServerConfig config;
     private final Metrics metrics;
     private final Runnable onOverflow;
-    private final ConcurrentLinkedQueue<Item> queue = new ConcurrentLinkedQueue<>();
+    /** Events (UTF-8 {@code byte[]}, shared by all members) and {@link Json.ConnectedFrame}s, in order. */
+    private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
-    private final AtomicLong queuedChars = new AtomicLong();
-    private volatile long snapshotChars;
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private volatile long snapshotBytes;
     private volatile boolean closed;
 
     // Set by Presence before the registry calls snapshot() on the same thread.
@@ -58,33 +57,34 @@ final class Outbox implements SessionRegistry.Subscriber {
         return channel;
     }
 
+    /** Keeps {@code others} (the registry hands over a list nobody changes) until the frame is written. */
     @Override
     public void snapshot(long seq, List<ConnectionInfo> others) {
         List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : others;
-        String connected = Json.connected(resumed, member.session().sessionId(), member.info(), resumeToken, seq,
-                roster, config);
-        snapshotChars = connected.length();
-        offer(new Item(connected, false));
+        Json.ConnectedFrame connected = Json.connected(resumed, member.session().sessionId(), member.info(),
+                resumeToken, seq, roster, config);
+        snapshotBytes = connected.size();
+        offer(connected, connected.size());
     }
 
     @Override
-    public void event(String eventJson) {
+    public void event(byte[] eventJson) {
         if (!member.suppressEvents()) {
-            offer(new Item(eventJson, true));
+            offer(eventJson, eventJson.length + 1); // + the comma that separates it in a frame
         }
     }
 
-    private void offer(Item item) {
+    private void offer(Object item, int bytes) {
         if (closed) {
             return;
         }
         queue.add(item);
-        if (queuedChars.addAndGet(item.json.length()) > backlogLimit()) {
+        if (queuedBytes.addAndGet(bytes) > backlogLimit()) {
             discard();
             channel.eventLoop().execute(onOverflow);
             return;
         }
-        if (flushScheduled.compareAndSet(false, true)) {
+        if (!flushScheduled.get() && flushScheduled.compareAndSet(false, true)) {
             channel.eventLoop().execute(this::flush);
         }
     }
@@ -94,7 +94,7 @@ final class Outbox implements SessionRegistry.Subscriber {
         flushScheduled.set(false);
         boolean wrote = false;
         while (!closed && channel.isWritable()) {
-            String frame = nextFrame();
+            ByteBuf frame = nextFrame();
             if (frame == null) {
                 break;
             }
@@ -106,30 +106,40 @@ final class Outbox implements SessionRegistry.Subscriber {
         }
     }
 
-    /** The next frame: a whole frame, or as many consecutive events as fit in one. Single consumer. */
-    private String nextFrame() {
-        Item first = queue.poll();
+    /**
+     * The next frame: a {@code connected} frame, or as many consecutive events as fit in one, copied
+     * into a pooled buffer. Single consumer.
+     */
+    private ByteBuf nextFrame() {
+        Object first = queue.poll();
         if (first == null) {
             return null;
         }
-        queuedChars.addAndGet(-first.json.length());
-        if (!first.event) {
-            return first.json;
+        if (first instanceof Json.ConnectedFrame connected) {
+            queuedBytes.addAndGet(-connected.size());
+            ByteBuf frame = channel.alloc().buffer(connected.size());
+            connected.writeTo(frame);
+            return frame;
         }
-        StringBuilder frame = new StringBuilder(Json.EVENTS_START).append(first.json);
+        byte[] event = (byte[]) first;
+        long taken = event.length + 1;
+        long queued = Math.max(queuedBytes.get(), taken); // what is queued now: the frame is rarely larger
+        int capacity = (int) Math.min(queued + Json.EVENTS_START.length + Json.EVENTS_END.length,
+                MAX_FRAME_BYTES + event.length + Json.EVENTS_END.length);
+        ByteBuf frame = channel.alloc().buffer(capacity).writeBytes(Json.EVENTS_START).writeBytes(event);
         int events = 1;
-        while (events < MAX_FRAME_EVENTS && frame.length() < MAX_FRAME_CHARS) {
-            Item next = queue.peek();
-            if (next == null || !next.event) {
+        while (events < MAX_FRAME_EVENTS && frame.writerIndex() < MAX_FRAME_BYTES) {
+            if (!(queue.peek() instanceof byte[] next)) {
                 break;
             }
             queue.poll();
-            queuedChars.addAndGet(-next.json.length());
-            frame.append(',').append(next.json);
+            taken += next.length + 1;
+            frame.writeByte(',').writeBytes(next);
             events++;
         }
+        queuedBytes.addAndGet(-taken);
         metrics.eventsFrameSent(events);
-        return frame.append(Json.EVENTS_END).toString();
+        return frame.writeBytes(Json.EVENTS_END);
     }
 
     /**
@@ -137,20 +147,20 @@ final class Outbox implements SessionRegistry.Subscriber {
      * session and must not make a member of a big session a slow consumer by itself.
      */
     long backlogLimit() {
-        return config.maxBacklogBytes() + snapshotChars;
+        return config.maxBacklogBytes() + snapshotBytes;
     }
 
-    /** Outbound bytes waiting (counted as chars: the frames are mostly ASCII): ours and Netty's. */
+    /** Outbound bytes waiting: ours and Netty's. */
     long backlogBytes() {
         ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
-        return queuedChars.get() + (buffer == null ? 0 : buffer.totalPendingWriteBytes());
+        return queuedBytes.get() + (buffer == null ? 0 : buffer.totalPendingWriteBytes());
     }
 
     /** Stops accepting and drops what is queued. */
     void discard() {
         closed = true;
         queue.clear();
-        queuedChars.set(0);
+        queuedBytes.set(0);
     }
 
     /** Another socket took over this connection: drop this one without a word. */

@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -207,7 +206,7 @@ public final class RollcallServer implements AutoCloseable {
         protected void initChannel(SocketChannel channel) {
             channels.add(channel);
             ChannelPipeline pipeline = channel.pipeline();
-            pipeline.addLast(IDLE_HANDLER, new IdleStateHandler(config.httpIdleTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
+            pipeline.addLast(IDLE_HANDLER, new SilenceDetector(config.httpIdleTimeoutMs()));
             if (ssl != null) {
                 pipeline.addLast(ssl.newHandler(channel.alloc()));
             }

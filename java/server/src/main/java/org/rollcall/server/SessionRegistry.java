@@ -11,11 +11,11 @@ public interface SessionRegistry {
 
     /** Receives a member's snapshot and events, in seq order. Called while the session is held: must not block. */
     interface Subscriber {
-        /** The member's view at {@code seq}: every other member. */
+        /** The member's view at {@code seq}: every other member. The list is the subscriber's to keep; nobody changes it. */
         void snapshot(long seq, List<ConnectionInfo> others);
 
-        /** One pre-serialized event object, about another member. */
-        void event(String eventJson);
+        /** One event object in UTF-8, serialized once and shared by all members: read it, never change it. */
+        void event(byte[] eventJson);
     }
 
     /** A session's seq and members at one moment. */

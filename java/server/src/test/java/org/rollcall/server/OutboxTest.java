@@ -27,7 +27,7 @@ class OutboxTest {
         return outbox;
     }
 
-    private static String event(long seq) {
+    private static byte[] event(long seq) {
         return Json.connectionCreated(seq, ConnectionInfo.of("c" + seq, "", 1));
     }
 
