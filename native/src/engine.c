@@ -356,6 +356,9 @@ static bool silence_confirmed(otc_session* s) {
     return true;
   }
   if (socket_has_unread_bytes(s)) {
+    /* Bytes from the server are life, even if they turn out to be pings,
+     * which libwebsockets answers without telling us. */
+    s->last_received = lws_now_usecs();
     s->silence_rechecked = false;
     return false;
   }
