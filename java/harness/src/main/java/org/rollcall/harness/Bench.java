@@ -1,0 +1,136 @@
+package org.rollcall.harness;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rollcall-harness bench}: the standard benchmark suite (issue 7), sized for a 2-core
+ * machine with the load generator on it. Writes {@code <out>/<date>.md}, {@code .json} and
+ * {@code .png}. It reports; a figure far from its target is said so, never an error exit.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Runs the benchmark suite and writes a report (markdown, JSON, PNG chart).")
+final class Bench implements Callable<Integer> {
+    @Mixin
+    Main.Target target;
+
+    @Option(names = "--out", defaultValue = "bench/results", description = "Directory for the report.")
+    Path out;
+
+    @Option(names = "--name", description = "Report file name without extension (default: the date and time).")
+    String name;
+
+    @Option(names = "--only", split = ",", paramLabel = "PART",
+            description = "Run only these parts: capacity, latency, storm, departure, callback.")
+    List<String> only = new ArrayList<>();
+
+    @Option(names = "--quick", description = "Small sizes, to try the suite out in a minute.")
+    boolean quick;
+
+    @Option(names = "--members", defaultValue = "1000", description = "Session size for lone-event latency.")
+    int members;
+
+    @Option(names = "--probes", defaultValue = "100", description = "Lone events measured.")
+    int probes;
+
+    @Option(names = "--storm", split = ",", defaultValue = "1000,2000,5000", description = "Join storm sizes.")
+    List<Integer> storms;
+
+    @Option(names = "--capacity", split = ",", defaultValue = "5000,18000", description = "Idle connection counts.")
+    List<Integer> capacity;
+
+    @Option(names = "--capacity-session", defaultValue = "20", description = "Members per session in the capacity run.")
+    int capacitySession;
+
+    @Option(names = "--warm-up", defaultValue = "3",
+            description = "Throwaway join storms before measuring, so the server's JIT is warm; 0 for none.")
+    int warmUp;
+
+    @Option(names = "--per-process", defaultValue = "1500",
+            description = "Clients per otc-load process in the capacity run (at most 5000: 20000 open files).")
+    int perProcess;
+
+    @Option(names = "--callback-class", defaultValue = "org.rollcall.bench.CallbackCost",
+            description = "Main class that measures the cost of a callback into Java (from java/binding).")
+    String callbackClass;
+
+    private Harness harness;
+
+    @Override
+    public Integer call() throws Exception {
+        if (quick) {
+            members = 100;
+            probes = 20;
+            storms = List.of(200, 400);
+            capacity = List.of(500, 1000);
+        }
+        if (target.serverJvmArgs.isEmpty()) {
+            target.serverJvmArgs.add("-Xmx2g");
+        }
+        Path workDir = target.workDir();
+        System.out.println("Logs in " + workDir);
+        String started = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm"));
+        Report report = new Report(started);
+        Map<String, Object> conditions = Conditions.collect(target, benchServerDefaults());
+        conditions.put("warm_up", warmUp > 0 ? warmUp + " throwaway join storms of " + (quick ? 100 : 400)
+                + " before measuring (the server's JIT)" : "none");
+        report.conditions(conditions);
+        try (ServerTarget server = target.server(workDir, benchServerDefaults());
+             Harness harness = target.harness(server, workDir, System.out)) {
+            Measure measure = new Measure(harness, report);
+            this.harness = harness;
+            if (warmUp > 0) {
+                part(report, "warm-up", () -> measure.warmUp(warmUp, quick ? 100 : 400));
+            }
+            part(report, "capacity", () -> measure.capacity(capacity, capacitySession, perProcess));
+            part(report, "latency", () -> measure.loneLatency(members, probes));
+            part(report, "storm", () -> measure.joinStorms(storms));
+            part(report, "departure", measure::departure);
+            part(report, "callback", () -> measure.callbackCost(callbackClass));
+            report.server(server);
+        }
+        String file = name != null ? name : started.replace(':', '-');
+        List<Path> written = report.write(out, file);
+        written.forEach(path -> System.out.println("Wrote " + path));
+        return Main.PASSED;
+    }
+
+    /** A part that fails is reported as failed; the others still run. */
+    private void part(Report report, String part, ThrowingRunnable run) {
+        if (!only.isEmpty() && !only.contains(part) && !part.equals("warm-up")) {
+            return;
+        }
+        System.out.println("== " + part);
+        try {
+            run.run();
+        } catch (Exception | AssertionError e) {
+            System.out.println("!! " + part + " failed: " + e);
+            report.failure(part, e);
+            harness.killClients(); // the next part starts clean
+        }
+    }
+
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /**
+     * The bench's server: default heartbeat and grace (departure is measured at the defaults),
+     * no connect-rate limit (every client comes from 127.0.0.1), a bounded heap.
+     */
+    static Map<String, String> benchServerDefaults() {
+        Map<String, String> defaults = new LinkedHashMap<>(Main.scenarioServerDefaults());
+        defaults.put("--max-connections-per-session", "20000");
+        return defaults;
+    }
+}

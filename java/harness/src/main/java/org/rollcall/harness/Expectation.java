@@ -1,0 +1,45 @@
+package org.rollcall.harness;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What the server should list once a scenario settles, by session. */
+final class Expectation {
+    private final Map<String, Integer> members = new LinkedHashMap<>();
+    private final Map<String, Integer> untracked = new LinkedHashMap<>();
+    private boolean endedAllowed;
+
+    /** {@code delta} more (or fewer) members of the session. */
+    synchronized Expectation members(String sessionId, int delta) {
+        members.merge(sessionId, delta, Integer::sum);
+        return this;
+    }
+
+    /** Members whose connection IDs the harness cannot see (otc-watch processes). */
+    synchronized Expectation untracked(String sessionId, int delta) {
+        untracked.merge(sessionId, delta, Integer::sum);
+        return members(sessionId, delta);
+    }
+
+    /** Clients that ended without being asked are no violation (their processes were killed). */
+    synchronized Expectation allowEnded() {
+        endedAllowed = true;
+        return this;
+    }
+
+    synchronized Map<String, Integer> members() {
+        return Map.copyOf(members);
+    }
+
+    synchronized int members(String sessionId) {
+        return members.getOrDefault(sessionId, 0);
+    }
+
+    synchronized int untracked(String sessionId) {
+        return untracked.getOrDefault(sessionId, 0);
+    }
+
+    synchronized boolean endedAllowed() {
+        return endedAllowed;
+    }
+}

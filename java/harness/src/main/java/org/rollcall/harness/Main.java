@@ -1,0 +1,222 @@
+package org.rollcall.harness;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code rollcall-harness}: runs scenarios ({@code run}) and the benchmark suite ({@code bench}). */
+@Command(name = "rollcall-harness", mixinStandardHelpOptions = true, version = "rollcall-harness 0.1.0",
+        description = "Scenario runner, load generator and benchmarks for Rollcall (docs/harness.md).",
+        subcommands = {Main.Run.class, Main.ListScenarios.class, Bench.class})
+public final class Main implements Runnable {
+    /** Exit codes. */
+    static final int PASSED = 0;
+    static final int VIOLATIONS = 1;
+    static final int FAILED = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setOverwrittenOptionsAllowed(true); // scripts/bench's defaults, then the user's
+        commandLine.setExecutionExceptionHandler((e, command, parseResult) -> {
+            command.getErr().println("rollcall-harness: " + e.getMessage());
+            return FAILED;
+        });
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Where the server is and where the client binaries are; shared by {@code run} and {@code bench}. */
+    static final class Target {
+        @Option(names = "--url", description = "URL of a running server, e.g. http://127.0.0.1:8080.")
+        String url;
+
+        @Option(names = "--api-key", description = "The app's API key (with --url).")
+        String apiKey;
+
+        @Option(names = "--secret", defaultValue = "${env:ROLLCALL_SECRET}",
+                description = "The app's secret (with --url); default: environment variable ROLLCALL_SECRET.")
+        String secret;
+
+        @Option(names = "--spawn-server", paramLabel = "JAR",
+                description = "Start this server jar (rollcall-server.jar) on a free port instead of --url.")
+        Path serverJar;
+
+        @Option(names = "--server-arg", paramLabel = "ARG",
+                description = "One more argument for `serve` of --spawn-server (repeatable).")
+        List<String> serverArgs = new ArrayList<>();
+
+        @Option(names = "--server-jvm-arg", paramLabel = "ARG",
+                description = "One more JVM argument for --spawn-server (repeatable), e.g. -Xmx1g.")
+        List<String> serverJvmArgs = new ArrayList<>();
+
+        @Option(names = "--otc-load", paramLabel = "PATH", description = "The otc-load binary (default: found in the build).")
+        Path otcLoad;
+
+        @Option(names = "--otc-watch", paramLabel = "PATH", description = "The otc-watch binary (default: next to otc-load).")
+        Path otcWatch;
+
+        @Option(names = "--work-dir", paramLabel = "DIR", description = "Logs of the processes (default: a temporary directory).")
+        Path workDir;
+
+        @Option(names = "--settle-timeout", defaultValue = "30", paramLabel = "SECONDS",
+                description = "How long a scenario may take to settle before what differs is a violation.")
+        int settleSeconds;
+
+        @Option(names = "--progress-interval", defaultValue = "2", paramLabel = "SECONDS",
+                description = "Seconds between progress lines; 0 for none.")
+        int progressSeconds;
+
+        Path workDir() throws IOException {
+            return workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("rollcall-harness-");
+        }
+
+        ServerTarget server(Path workDir, Map<String, String> serverDefaults) {
+            if ((url == null) == (serverJar == null)) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "give either --url or --spawn-server");
+            }
+            if (url != null) {
+                if (apiKey == null || secret == null) {
+                    throw new HarnessException("--url needs --api-key and --secret (or ROLLCALL_SECRET)");
+                }
+                return new ExternalServer(url, apiKey, secret);
+            }
+            String key = apiKey != null ? apiKey : "harness";
+            String appSecret = secret != null ? secret : UUID.randomUUID().toString();
+            return new SpawnedServer(serverJar, serverJvmArgs, withDefaults(serverArgs, serverDefaults), workDir,
+                    key, appSecret).start();
+        }
+
+        Harness harness(ServerTarget server, Path workDir, PrintStream out) {
+            Path load = otcLoad != null ? otcLoad : Tools.find("otc-load");
+            Path watch = otcWatch != null ? otcWatch : load.resolveSibling("otc-watch");
+            return new Harness(server, load, watch, workDir, Duration.ofSeconds(settleSeconds), out,
+                    Duration.ofSeconds(progressSeconds));
+        }
+    }
+
+    /** The server flags given, plus each default whose flag was not given. */
+    static List<String> withDefaults(List<String> given, Map<String, String> defaults) {
+        List<String> args = new ArrayList<>(given);
+        defaults.forEach((flag, value) -> {
+            if (given.stream().noneMatch(arg -> arg.equals(flag) || arg.startsWith(flag + "="))) {
+                args.add(flag);
+                args.add(value);
+            }
+        });
+        return args;
+    }
+
+    /** Flags for a spawned server: one address opens every connection here, so no connect-rate limit. */
+    static Map<String, String> scenarioServerDefaults() {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("--connect-rate", "1000000");
+        defaults.put("--connect-burst", "1000000");
+        return defaults;
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, showDefaultValues = true,
+            description = "Runs named scenarios and checks the invariants; exit 1 on violations, 2 on errors.")
+    static final class Run implements Callable<Integer> {
+        @Mixin
+        Target target;
+
+        @Parameters(arity = "1..*", paramLabel = "SCENARIO",
+                description = "join-storm, churn, kill-storm, server-restart, large-idle, or all.")
+        List<String> scenarios;
+
+        @Option(names = "--clients", defaultValue = "200", description = "C clients (otc-load).")
+        int clients;
+
+        @Option(names = "--processes", defaultValue = "2", description = "otc-load processes at least (5000 clients each at most).")
+        int processes;
+
+        @Option(names = "--java-clients", defaultValue = "4", description = "Clients through the Java binding.")
+        int javaClients;
+
+        @Option(names = "--duration", defaultValue = "10", paramLabel = "SECONDS", description = "Churn and idle time.")
+        int durationSeconds;
+
+        @Option(names = "--rate", defaultValue = "0",
+                description = "Churn: joins (and leaves) per second; large-idle: connects per second; 0: scenario default.")
+        double rate;
+
+        @Option(names = "--watchers", defaultValue = "2", description = "otc-watch processes in kill-storm (half are killed).")
+        int watchers;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON here.")
+        Path json;
+
+        @Option(names = "--per-process", defaultValue = "5000",
+                description = "Clients per otc-load process at most (5000 at most: 20000 open files per process).")
+        int perProcess;
+
+        @Override
+        public Integer call() throws Exception {
+            List<Scenario> chosen = scenarios.contains("all") ? Scenario.all()
+                    : scenarios.stream().map(Scenario::named).toList();
+            ScenarioOptions options = new ScenarioOptions(clients, processes, javaClients,
+                    Duration.ofSeconds(durationSeconds), rate, watchers);
+            Path workDir = target.workDir();
+            System.out.println("Logs in " + workDir);
+            List<ScenarioResult> results = new ArrayList<>();
+            try (ServerTarget server = target.server(workDir, scenarioServerDefaults());
+                 Harness harness = target.harness(server, workDir, System.out)) {
+                harness.clientsPerProcess(perProcess);
+                for (Scenario scenario : chosen) {
+                    ScenarioResult result = scenario.run(harness, options);
+                    results.add(result);
+                    print(result, System.out);
+                }
+            }
+            if (json != null) {
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(),
+                        results.stream().map(ScenarioResult::toJson).toList());
+            }
+            return results.stream().allMatch(ScenarioResult::passed) ? PASSED : VIOLATIONS;
+        }
+    }
+
+    static void print(ScenarioResult result, PrintStream out) {
+        out.printf("%s %s in %.1f s %s%n", result.passed() ? "PASS" : "FAIL", result.scenario(),
+                result.elapsedMs() / 1000.0, result.figures());
+        result.violations().stream().limit(50).forEach(v -> out.println("  violation: " + v));
+        if (result.violations().size() > 50) {
+            out.println("  ... and " + (result.violations().size() - 50) + " more violations");
+        }
+    }
+
+    @Command(name = "list", description = "Lists the scenarios.")
+    static final class ListScenarios implements Runnable {
+        @Override
+        public void run() {
+            Scenario.all().forEach(s -> System.out.printf("%-15s %s%n", s.name(), s.description()));
+        }
+    }
+}

@@ -1,0 +1,499 @@
+package org.rollcall.harness;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** The benchmark measurements; each one records its figures and conditions in the {@link Report}. */
+final class Measure {
+    private static final Duration LINE_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration BIG_TIMEOUT = Duration.ofMinutes(3);
+    /** Total connects per second while filling the server for the capacity run. */
+    private static final double CAPACITY_RATE = 500;
+    /** How long the capacity run idles (heartbeats only) before measuring memory. */
+    private static final long IDLE_MS = 5000;
+    /** Connects per second of the lone-latency members, in all. */
+    private static final double MEMBER_JOIN_RATE = 100;
+    /** Created+dropped pairs per run of the C callback-cost measurement. */
+    private static final int INJECTED_PAIRS = 500_000;
+
+    private final Harness harness;
+    private final Report report;
+
+    Measure(Harness harness, Report report) {
+        this.harness = harness;
+        this.report = report;
+    }
+
+    // --- warm-up ---------------------------------------------------------------------------
+
+    /**
+     * Runs small storms first so the server's JIT has compiled its hot paths: a cold JVM runs the
+     * first thousand joins interpreted, several times slower, and that is not what we measure.
+     */
+    void warmUp(int rounds, int members) {
+        for (int round = 0; round < rounds; round++) {
+            try {
+                joinStorm(members);
+            } catch (HarnessException e) {
+                System.out.println("warm-up storm " + round + ": " + e.getMessage());
+                harness.progress.end();
+                tearDown();
+            }
+        }
+    }
+
+    // --- 3. capacity ------------------------------------------------------------------------
+
+    /** Idle connections in sessions of {@code perSession}; server heap and RSS at each count. */
+    void capacity(List<Integer> counts, int perSession, int perProcess) {
+        long pid = harness.server.pid().orElseThrow(
+                () -> new HarnessException("capacity needs --spawn-server: it reads the server's memory"));
+        Memory baseline = Memory.measure(pid);
+        Map<String, Object> section = new LinkedHashMap<>();
+        section.put("session_size", perSession);
+        section.put("clients_per_process", perProcess);
+        section.put("baseline", baseline.toJson());
+        List<Map<String, Object>> steps = new ArrayList<>();
+        section.put("steps", steps);
+        report.capacity(section);
+        int connected = 0;
+        for (int count : counts.stream().sorted().toList()) {
+            int more = count - connected;
+            int processCount = (more + perProcess - 1) / perProcess;
+            List<LoadProcess> processes = harness.spawnMany(processCount, "--rate",
+                    Double.toString(CAPACITY_RATE / processCount), "--max-lines", "20");
+            harness.progress.begin("capacity");
+            harness.progress.phase("joining", count);
+            long joinStart = System.nanoTime();
+            for (int i = 0; i < more; i++) {
+                int member = connected + i;
+                String sessionId = "cap-" + (member / perSession);
+                processes.get(i % processCount).add(sessionId, harness.token(sessionId, "c" + member), "");
+            }
+            long reached = awaitConnected(count, Duration.ofSeconds(30 + (long) (more / CAPACITY_RATE) * 3));
+            double joinSeconds = (System.nanoTime() - joinStart) / 1e9;
+            connected = count;
+            harness.progress.phase("idle", count);
+            long[] serverIdleBefore = Signals.cpuSplit(pid);
+            long[] clientIdleBefore = cpuSplit(harness.processes());
+            Clients.sleep(IDLE_MS); // let heartbeats run on every connection before measuring
+            long[] serverIdleAfter = Signals.cpuSplit(pid);
+            long[] clientIdleAfter = cpuSplit(harness.processes());
+            Memory memory = Memory.measure(pid);
+            Map<String, Double> metrics = harness.admin.metrics();
+            long held = metrics.getOrDefault("rollcall_connections", (double) reached).longValue();
+            Map<String, Object> step = new LinkedHashMap<>();
+            step.put("connections", count);
+            step.put("clients_connected", reached);
+            step.put("server_connections", held);
+            step.put("client_processes", harness.processes().size());
+            step.put("join_seconds", joinSeconds);
+            step.put("memory", memory.toJson());
+            step.put("heap_bytes_per_connection", (double) (memory.heapUsed() - baseline.heapUsed()) / held);
+            step.put("rss_bytes_per_connection", (double) (memory.rss() - baseline.rss()) / held);
+            step.put("idle_server_cpu_percent", 100.0 * (serverIdleAfter[0] + serverIdleAfter[1] - serverIdleBefore[0]
+                    - serverIdleBefore[1]) / IDLE_MS);
+            step.put("idle_clients_cpu_percent", 100.0 * (clientIdleAfter[0] + clientIdleAfter[1] - clientIdleBefore[0]
+                    - clientIdleBefore[1]) / IDLE_MS);
+            step.put("client_errors", harness.sum("errors"));
+            step.put("client_failed", harness.sum("failed"));
+            step.put("client_ended", harness.sum("ended"));
+            step.put("client_reconnects", harness.sum("reconnects_started"));
+            steps.add(step);
+            System.out.printf("capacity %d: %d connected, heap %.0f B/conn, RSS %.0f B/conn%n", count, reached,
+                    step.get("heap_bytes_per_connection"), step.get("rss_bytes_per_connection"));
+            if (reached < count * 0.9) {
+                System.out.println("capacity: fewer than 90% connected; not going further");
+                break;
+            }
+        }
+        harness.progress.end();
+        tearDown();
+    }
+
+    /**
+     * Polls the client processes until all {@code count} clients are connected, or every one that
+     * is not has failed or ended, or the timeout passes. Returns how many are connected.
+     */
+    private long awaitConnected(int count, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            long connected = harness.sum("connected");
+            if (connected >= count || connected + harness.sum("failed") + harness.sum("ended") >= count) {
+                break;
+            }
+            Clients.sleep(200); // progress lines come every 500 ms
+        }
+        return harness.sum("connected");
+    }
+
+    // --- 1. lone-event latency --------------------------------------------------------------
+
+    /**
+     * A session of {@code members}; then, {@code probes} times, one client joins (and later leaves)
+     * alone. Latency: from the join until the last member has its {@code on_connection_created}.
+     * The join's instant is known to the millisecond only (the server's creation time), so two
+     * figures bound it: from that stamp (at most 1 ms too long), and from the first sign of the join
+     * on this machine, the joiner's {@code on_connected} or the first member's event (too short by
+     * the server's own work before its first write).
+     */
+    void loneLatency(int members, int probes) {
+        String sessionId = Clients.newSessionId("lone");
+        int processCount = Math.max(2, (members + 249) / 250);
+        // Members join at a steady pace: this part measures lone events, not a storm.
+        List<LoadProcess> memberProcesses = harness.spawnMany(processCount, "--rate",
+                Double.toString(MEMBER_JOIN_RATE / processCount));
+        harness.progress.begin("lone-latency");
+        harness.progress.phase("joining", members);
+        List<CompletableFuture<JsonNode>> fulls = Clients.expect(memberProcesses, sessionId, members);
+        Clients.add(harness, memberProcesses, sessionId, members, "m:");
+        Clients.awaitFull(harness, fulls, sessionId, members, 0, BIG_TIMEOUT);
+        LoadProcess prober = harness.spawn(1000);
+        harness.progress.phase("probing", members);
+        long serverPid = harness.server.pid().orElse(-1);
+        // The members' heartbeats cost CPU too; measured alone first, to be told apart from the events.
+        long[] serverIdleBefore = Signals.cpuSplit(serverPid);
+        long[] clientIdleBefore = cpuSplit(memberProcesses);
+        Clients.sleep(IDLE_MS);
+        double serverIdlePerMs = (double) total(Signals.cpuSplit(serverPid), serverIdleBefore) / IDLE_MS;
+        double clientIdlePerMs = (double) total(cpuSplit(memberProcesses), clientIdleBefore) / IDLE_MS;
+        ServerProfile profile = ServerProfile.start(harness, "latency");
+        long[] serverCpuBefore = Signals.cpuSplit(serverPid);
+        long[] clientCpuBefore = cpuSplit(memberProcesses);
+        long probingStart = System.nanoTime();
+
+        List<Double> fromStamp = new ArrayList<>();
+        List<Double> fromFirstSign = new ArrayList<>();
+        List<Double> afterJoiner = new ArrayList<>();
+        List<Double> spread = new ArrayList<>();
+        List<Double> connectTime = new ArrayList<>();
+        List<Double> gracefulDrop = new ArrayList<>();
+        int incomplete = 0;
+        for (int i = 0; i < probes; i++) {
+            String data = "mark:probe-" + i;
+            List<CompletableFuture<JsonNode>> created = awaitMarks(memberProcesses, "created", data);
+            CompletableFuture<JsonNode> self = prober.awaitAny(line -> LoadProcess.type(line).equals("mark_self")
+                    && line.path("data").asText().equals(data));
+            prober.add(sessionId, harness.token(sessionId, data), "");
+            JsonNode joined = get(self, LINE_TIMEOUT);
+            Marks seen = Marks.of(created);
+            if (seen.count != members) {
+                incomplete++;
+            }
+            long connectedAt = joined.path("connected_ns").asLong();
+            long connectAt = joined.path("connect_ns").asLong();
+            long stamp = joined.path("creation_ms").asLong() * 1_000_000;
+            fromStamp.add(Clock.ms(seen.last - stamp));
+            fromFirstSign.add(Clock.ms(seen.last - Math.min(seen.first, connectedAt)));
+            afterJoiner.add(Clock.ms(seen.last - connectedAt));
+            spread.add(Clock.ms(seen.last - seen.first));
+            connectTime.add(Clock.ms(connectedAt - connectAt));
+
+            List<CompletableFuture<JsonNode>> dropped = awaitMarks(memberProcesses, "dropped", data);
+            long leftAt = prober.leaving(1, "", LINE_TIMEOUT).path("t_ns").asLong();
+            Marks gone = Marks.of(dropped);
+            gracefulDrop.add(Clock.ms(gone.last - leftAt));
+        }
+        double probingMs = (System.nanoTime() - probingStart) / 1e6;
+        long[] serverCpuAfter = Signals.cpuSplit(serverPid);
+        long[] clientCpuAfter = cpuSplit(memberProcesses);
+        Map<String, Object> section = new LinkedHashMap<>();
+        section.put("members", members);
+        section.put("member_processes", processCount);
+        section.put("probes", probes);
+        section.put("probing_ms", probingMs);
+        section.put("server_cpu_ms_per_probe", (double) total(serverCpuAfter, serverCpuBefore) / probes);
+        section.put("server_idle_cpu_ms_per_probe", serverIdlePerMs * probingMs / probes);
+        section.put("server_kernel_share", share(serverCpuBefore, serverCpuAfter));
+        section.put("member_processes_cpu_ms_per_probe", (double) total(clientCpuAfter, clientCpuBefore) / probes);
+        section.put("member_processes_idle_cpu_ms_per_probe", clientIdlePerMs * probingMs / probes);
+        section.put("member_processes_kernel_share", share(clientCpuBefore, clientCpuAfter));
+        section.put("server_profile", profile == null ? Map.of() : profile.stop());
+        section.put("incomplete_probes", incomplete);
+        section.put("from_join_stamp_ms", Stats.of(fromStamp).toJson());
+        section.put("from_first_sign_ms", Stats.of(fromFirstSign).toJson());
+        section.put("after_joiner_connected_ms", Stats.of(afterJoiner).toJson());
+        section.put("first_to_last_member_ms", Stats.of(spread).toJson());
+        section.put("joiner_connect_ms", Stats.of(connectTime).toJson());
+        section.put("graceful_leave_ms", Stats.of(gracefulDrop).toJson());
+        report.latency(section, fromStamp, fromFirstSign);
+        harness.progress.end();
+        tearDown();
+    }
+
+    private static long[] cpuSplit(List<LoadProcess> processes) {
+        long[] sum = new long[2];
+        for (LoadProcess process : processes) {
+            long[] split = Signals.cpuSplit(process.pid());
+            sum[0] += split[0];
+            sum[1] += split[1];
+        }
+        return sum;
+    }
+
+    /** CPU milliseconds between two {user, system} readings. */
+    private static long total(long[] after, long[] before) {
+        return after[0] + after[1] - before[0] - before[1];
+    }
+
+    /** The kernel's share of the CPU time between two {user, system} readings. */
+    private static double share(long[] before, long[] after) {
+        double user = after[0] - before[0];
+        double system = after[1] - before[1];
+        return user + system > 0 ? system / (user + system) : Double.NaN;
+    }
+
+    private static List<CompletableFuture<JsonNode>> awaitMarks(List<LoadProcess> processes, String event, String data) {
+        List<CompletableFuture<JsonNode>> futures = new ArrayList<>();
+        for (LoadProcess process : processes) {
+            futures.add(process.awaitAny(line -> LoadProcess.type(line).equals("mark")
+                    && line.path("event").asText().equals(event) && line.path("data").asText().equals(data)));
+        }
+        return futures;
+    }
+
+    /** The mark lines of one marked connection and event, over processes. */
+    private record Marks(long first, long last, int count, List<JsonNode> lines) {
+        static Marks of(List<CompletableFuture<JsonNode>> futures) {
+            long first = Long.MAX_VALUE;
+            long last = 0;
+            int count = 0;
+            List<JsonNode> lines = new ArrayList<>();
+            for (CompletableFuture<JsonNode> future : futures) {
+                JsonNode line = get(future, LINE_TIMEOUT);
+                lines.add(line);
+                first = Math.min(first, line.path("first_ns").asLong());
+                last = Math.max(last, line.path("last_ns").asLong());
+                count += line.path("count").asInt();
+            }
+            return new Marks(first, last, count, lines);
+        }
+    }
+
+    // --- 2. join storms ---------------------------------------------------------------------
+
+    /** Storms in increasing size; after one that does not converge, the bigger ones are skipped. */
+    void joinStorms(List<Integer> sizes) {
+        for (int size : sizes.stream().sorted().toList()) {
+            try {
+                report.storm(joinStorm(size));
+            } catch (HarnessException e) {
+                Map<String, Object> failed = new LinkedHashMap<>();
+                failed.put("members", size);
+                failed.put("failed", e.getMessage());
+                failed.put("reconnects", harness.sum("reconnects_started"));
+                failed.put("events_seen_by_clients", harness.sum("created") + harness.sum("dropped"));
+                report.storm(failed);
+                System.out.println("storm " + size + " did not converge: " + e.getMessage());
+                harness.progress.end();
+                tearDown();
+                return;
+            }
+        }
+    }
+
+    /** Long enough for a slow machine, short enough to keep the suite under 10 minutes. */
+    private static Duration stormTimeout(int members) {
+        return Duration.ofSeconds(Math.max(30, members / 50));
+    }
+
+    private Map<String, Object> joinStorm(int members) {
+        String sessionId = Clients.newSessionId("storm" + members);
+        int processCount = Math.max(2, (members + 1249) / 1250);
+        harness.progress.begin("storm-" + members);
+        harness.progress.phase("loading", members);
+        List<LoadProcess> processes = new ArrayList<>();
+        List<List<long[]>> timelines = new ArrayList<>();
+        for (int i = 0; i < processCount; i++) {
+            LoadProcess process = harness.spawn(100, "--hold");
+            List<long[]> timeline = Collections.synchronizedList(new ArrayList<>());
+            process.onProgress(line -> timeline.add(new long[] {line.path("t_ns").asLong(),
+                    line.path("roster_sum").asLong(), line.path("connected").asLong()}));
+            processes.add(process);
+            timelines.add(timeline);
+        }
+        List<CompletableFuture<JsonNode>> fulls = Clients.expect(processes, sessionId, members);
+        Clients.add(harness, processes, sessionId, members, "s:");
+        processes.forEach(process -> process.sync(LINE_TIMEOUT));
+        Map<String, Double> before = harness.admin.metrics();
+        long serverPid = harness.server.pid().orElse(-1);
+        long[] serverCpuBefore = Signals.cpuSplit(serverPid);
+        long[] clientCpuBefore = cpuSplit(processes);
+
+        harness.progress.phase("joining", members);
+        ServerProfile profile = ServerProfile.start(harness, "storm-" + members);
+        long go = Clock.nowNs();
+        processes.forEach(LoadProcess::go);
+        long full = Clients.awaitFull(harness, fulls, sessionId, members, 0, stormTimeout(members));
+        Map<String, Double> after = harness.admin.metrics();
+        long[] serverCpuAfter = Signals.cpuSplit(serverPid);
+        long[] clientCpuAfter = cpuSplit(processes);
+        long serverCpu = serverCpuAfter[0] + serverCpuAfter[1] - serverCpuBefore[0] - serverCpuBefore[1];
+        long clientCpu = clientCpuAfter[0] + clientCpuAfter[1] - clientCpuBefore[0] - clientCpuBefore[1];
+
+        double events = Clients.delta(before, after, "rollcall_events_sent_total");
+        double frames = Clients.delta(before, after, "rollcall_frames_sent_total");
+        double seconds = (full - go) / 1e9;
+        Timeline merged = Timeline.merge(timelines, go, full, (double) members * (members - 1));
+        merged.points().add(new double[] {Clock.ms(full - go), 1.0, members}); // full, by definition
+        Map<String, Object> storm = new LinkedHashMap<>();
+        storm.put("members", members);
+        storm.put("client_processes", processCount);
+        storm.put("convergence_ms", Clock.ms(full - go));
+        storm.put("all_connected_ms", merged.allConnectedMs(members));
+        storm.put("events_sent", (long) events);
+        storm.put("frames_sent", (long) frames);
+        storm.put("events_per_second", events / seconds);
+        storm.put("frames_per_event", events > 0 ? frames / events : 0);
+        storm.put("events_per_frame", frames > 0 ? events / frames : 0);
+        storm.put("server_cpu_ms", serverCpu);
+        storm.put("client_cpu_ms", clientCpu);
+        storm.put("server_kernel_share", share(serverCpuBefore, serverCpuAfter));
+        storm.put("client_kernel_share", share(clientCpuBefore, clientCpuAfter));
+        storm.put("server_profile", profile == null ? Map.of() : profile.stop());
+        storm.put("timeline", merged.toJson());
+        System.out.printf("storm %d: converged in %.0f ms, %.0f events/s, %.4f frames/event%n", members,
+                Clock.ms(full - go), events / seconds, events > 0 ? frames / events : 0);
+        harness.progress.end();
+        tearDown();
+        return storm;
+    }
+
+    // --- 4. departure detection -------------------------------------------------------------
+
+    /** Graceful leave, kill -9 and SIGSTOP of a lone client, seen by 20 observers, default settings. */
+    void departure() {
+        String sessionId = Clients.newSessionId("depart");
+        int observers = 20;
+        LoadProcess watchers = harness.spawn(1000);
+        CompletableFuture<JsonNode> full = watchers.expect(sessionId, observers);
+        Clients.add(harness, List.of(watchers), sessionId, observers, "o:");
+        Clients.awaitFull(harness, List.of(full), sessionId, observers, 0, LINE_TIMEOUT);
+        Map<String, Object> section = new LinkedHashMap<>();
+        section.put("observers", observers);
+        section.put("graceful", departures(sessionId, watchers, "graceful", 20));
+        section.put("killed", departures(sessionId, watchers, "killed", 5));
+        section.put("vanished", departures(sessionId, watchers, "vanished", 3));
+        report.departure(section);
+        tearDown();
+    }
+
+    private Map<String, Object> departures(String sessionId, LoadProcess watchers, String kind, int repeats) {
+        List<Double> latencies = new ArrayList<>();
+        Map<String, Integer> reasons = new LinkedHashMap<>();
+        for (int i = 0; i < repeats; i++) {
+            String data = "mark:" + kind + "-" + i;
+            LoadProcess victim = harness.spawn(1000);
+            CompletableFuture<JsonNode> created = awaitMarks(List.of(watchers), "created", data).get(0);
+            CompletableFuture<JsonNode> joined = victim.awaitAny(line -> LoadProcess.type(line).equals("mark_self"));
+            victim.add(sessionId, harness.token(sessionId, data), "");
+            get(created, LINE_TIMEOUT); // the observers know it,
+            get(joined, LINE_TIMEOUT); // and it knows it is in
+            CompletableFuture<JsonNode> dropped = awaitMarks(List.of(watchers), "dropped", data).get(0);
+            long start;
+            switch (kind) {
+                case "graceful" -> start = victim.leaving(1, "", LINE_TIMEOUT).path("t_ns").asLong();
+                case "killed" -> {
+                    start = Clock.nowNs();
+                    victim.kill();
+                }
+                default -> {
+                    start = Clock.nowNs();
+                    victim.signal("STOP");
+                }
+            }
+            JsonNode line = get(dropped, LINE_TIMEOUT);
+            latencies.add(Clock.ms(line.path("last_ns").asLong() - start));
+            line.path("reasons").fieldNames().forEachRemaining(reason -> reasons.merge(reason, 1, Integer::sum));
+            victim.kill(); // a stopped process dies of SIGKILL too
+            victim.quit(Duration.ofSeconds(5));
+        }
+        Map<String, Object> result = new LinkedHashMap<>(Stats.of(latencies).toJson());
+        result.put("reasons", reasons);
+        System.out.printf("departure %s: %s%n", kind, result);
+        return result;
+    }
+
+    // --- 5. callback cost -------------------------------------------------------------------
+
+    /**
+     * The C figure from otc-load's {@code inject} (libotc's test hook to a counting C callback), and
+     * the Java figure from the binding's callback-cost main, whose last JSON line is kept.
+     */
+    void callbackCost(String className) throws IOException, InterruptedException {
+        Map<String, Object> section = new LinkedHashMap<>();
+        report.callback(section);
+        LoadProcess process = harness.spawn(0);
+        List<Double> cNs = new ArrayList<>();
+        for (int run = 0; run < 5; run++) {
+            CompletableFuture<JsonNode> done = process.awaitNext(line -> LoadProcess.type(line).equals("inject"));
+            process.send("inject " + INJECTED_PAIRS);
+            cNs.add(get(done, BIG_TIMEOUT).path("ns_per_event").asDouble());
+        }
+        process.quit(LINE_TIMEOUT);
+        section.put("c_callback_ns_per_event", Stats.of(cNs).toJson());
+        section.put("c_events_per_run", 2 * INJECTED_PAIRS);
+
+        Path output = harness.workDir.resolve("callback-cost.out");
+        Process java = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), className)
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        if (!java.waitFor(5, TimeUnit.MINUTES)) {
+            java.destroyForcibly();
+            throw new HarnessException(className + " did not finish within 5 minutes");
+        }
+        List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+        section.put("class", className);
+        section.put("exit", java.exitValue());
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            String line = lines.get(i).strip();
+            if (line.startsWith("{")) {
+                section.put("result", new ObjectMapper().readValue(line, Map.class));
+                break;
+            }
+        }
+        section.put("output", lines.size() > 40 ? lines.subList(lines.size() - 40, lines.size()) : lines);
+    }
+
+    // --- helpers ----------------------------------------------------------------------------
+
+    /** Kills every client process, then waits until the server has dropped their connections. */
+    private void tearDown() {
+        harness.killClients();
+        long deadline = System.nanoTime() + BIG_TIMEOUT.toNanos();
+        while (harness.admin.metrics().getOrDefault("rollcall_connections", 0.0) > 0) {
+            if (System.nanoTime() > deadline) {
+                System.out.println("warning: the server still holds connections after " + BIG_TIMEOUT);
+                return;
+            }
+            Clients.sleep(200); // the server drops them after its grace period
+        }
+    }
+
+    private static JsonNode get(CompletableFuture<JsonNode> future, Duration timeout) {
+        try {
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HarnessException("interrupted");
+        } catch (ExecutionException e) {
+            throw new HarnessException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new HarnessException("no answer within " + timeout);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.rollcall.harness;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Signals and /proc figures of other processes; Linux only. */
+final class Signals {
+    private Signals() {
+    }
+
+    /** {@code kill -SIGNAL pid}; Java's Process API knows only TERM and KILL. */
+    static void send(long pid, String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new HarnessException("kill -" + signal + " " + pid + " failed");
+            }
+        } catch (IOException e) {
+            throw new HarnessException("cannot run kill: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HarnessException("interrupted");
+        }
+    }
+
+    /** Resident set size in bytes (VmRSS of /proc/PID/status), or -1. */
+    static long rssBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // gone
+        }
+        return -1;
+    }
+
+    /** User plus system CPU time in milliseconds (/proc/PID/stat), or -1. */
+    static long cpuMillis(long pid) {
+        long[] split = cpuSplit(pid);
+        return split[0] < 0 ? -1 : split[0] + split[1];
+    }
+
+    /** {user, system} CPU time in milliseconds (/proc/PID/stat), or {-1, -1}. */
+    static long[] cpuSplit(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // utime and stime, in USER_HZ ticks (100 per second on Linux)
+            return new long[] {Long.parseLong(fields[11]) * 10, Long.parseLong(fields[12]) * 10};
+        } catch (IOException | RuntimeException e) {
+            return new long[] {-1, -1};
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package org.rollcall.harness;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.rollcall.server.App;
+import org.rollcall.server.RollcallServer;
+import org.rollcall.server.ServerConfig;
+
+/** The server in this JVM, on a free port; no connect-rate limit (every client is 127.0.0.1). */
+final class InProcessServer implements ServerTarget {
+    private static final String KEY = "harness";
+    private static final String SECRET = "harness-secret";
+
+    private final RollcallServer server;
+
+    InProcessServer() {
+        try {
+            server = RollcallServer.builder().port(0).app(new App(KEY, SECRET))
+                    .config(ServerConfig.builder().connectRate(1_000_000).connectBurst(1_000_000).build())
+                    .build().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public String httpUrl() {
+        return server.url();
+    }
+
+    @Override
+    public String apiKey() {
+        return KEY;
+    }
+
+    @Override
+    public String secret() {
+        return SECRET;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
