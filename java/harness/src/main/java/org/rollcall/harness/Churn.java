@@ -1,9 +1,7 @@
 package org.rollcall.harness;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -30,12 +28,7 @@ final class Churn implements Scenario {
         String sessionId = Clients.newSessionId("churn");
         int members = options.clients() + options.javaClients();
         harness.progress.begin(name());
-        harness.progress.phase("joining", members);
-        List<LoadProcess> processes = harness.spawnMany(harness.processesFor(options.clients(), options.processes()));
-        List<CompletableFuture<JsonNode>> fulls = Clients.expect(processes, sessionId, members);
-        Clients.add(harness, processes, sessionId, options.clients(), "c:");
-        Clients.addJava(harness, sessionId, options.javaClients());
-        Clients.awaitFull(harness, fulls, sessionId, members, options.javaClients(), Clients.joinTimeout(harness, members));
+        List<LoadProcess> processes = Clients.joinOneSession(harness, options, sessionId);
 
         // Joins and leaves per second: the given rate, else a tenth of the session.
         double perSecond = options.rate() > 0 ? options.rate() : Math.max(2, options.clients() / 10.0);

@@ -20,6 +20,21 @@ final class Clients {
         return prefix + "-" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
     }
 
+    /**
+     * Spawns the scenario's otc-load processes, joins its C and Java clients to one session and
+     * waits until every one of them holds the full roster.
+     */
+    static List<LoadProcess> joinOneSession(Harness harness, ScenarioOptions options, String sessionId) {
+        int members = options.clients() + options.javaClients();
+        harness.progress.phase("joining", members);
+        List<LoadProcess> processes = harness.spawnMany(harness.processesFor(options.clients(), options.processes()));
+        List<CompletableFuture<JsonNode>> fulls = expect(processes, sessionId, members);
+        add(harness, processes, sessionId, options.clients(), "c:");
+        addJava(harness, sessionId, options.javaClients());
+        awaitFull(harness, fulls, sessionId, members, options.javaClients(), joinTimeout(harness, members));
+        return processes;
+    }
+
     /** Adds {@code count} clients of the session round-robin over {@code processes}. */
     static void add(Harness harness, List<LoadProcess> processes, String sessionId, int count, String dataPrefix) {
         for (int i = 0; i < count; i++) {

@@ -1,11 +1,9 @@
 package org.rollcall.harness;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code kill -9} of the server and a new one on the same port. It has lost every connection, so
@@ -36,12 +34,7 @@ final class ServerRestart implements Scenario {
         String sessionId = Clients.newSessionId("restart");
         int members = options.clients() + options.javaClients();
         harness.progress.begin(name());
-        harness.progress.phase("joining", members);
-        List<LoadProcess> processes = harness.spawnMany(harness.processesFor(options.clients(), options.processes()));
-        List<CompletableFuture<JsonNode>> fulls = Clients.expect(processes, sessionId, members);
-        Clients.add(harness, processes, sessionId, options.clients(), "c:");
-        Clients.addJava(harness, sessionId, options.javaClients());
-        Clients.awaitFull(harness, fulls, sessionId, members, options.javaClients(), Clients.joinTimeout(harness, members));
+        List<LoadProcess> processes = Clients.joinOneSession(harness, options, sessionId);
         Expectation expected = new Expectation().members(sessionId, members);
         List<Violation> violations = new ArrayList<>(Checker.settle(harness, expected, harness.settleTimeout));
 
