@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,6 +23,9 @@ import picocli.CommandLine.Option;
 final class Bench implements Callable<Integer> {
     @Mixin
     Main.Target target;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--out", defaultValue = "bench/results", description = "Directory for the report.")
     Path out;
@@ -84,6 +88,8 @@ final class Bench implements Callable<Integer> {
         conditions.put("warm_up", warmUp > 0 ? warmUp + " throwaway join storms of " + (quick ? 100 : 400)
                 + " before measuring (the server's JIT)" : "none");
         report.conditions(conditions);
+        report.provenance(Provenance.collect(artifacts(), "java -jar rollcall-harness.jar bench "
+                + String.join(" ", spec.commandLine().getParseResult().originalArgs())));
         try (ServerTarget server = target.server(workDir, benchServerDefaults());
              Harness harness = target.harness(server, workDir, System.out)) {
             Measure measure = new Measure(harness, report);
@@ -98,10 +104,23 @@ final class Bench implements Callable<Integer> {
             part(report, "callback", () -> measure.callbackCost(callbackClass));
             report.server(server);
         }
+        conditions.put("load_average_at_end", Conditions.loadAverage());
         String file = name != null ? name : started.replace(':', '-');
         List<Path> written = report.write(out, file);
         written.forEach(path -> System.out.println("Wrote " + path));
         return Main.PASSED;
+    }
+
+    /** Every jar and binary this run executes, for the report's hashes. */
+    private Map<String, Path> artifacts() {
+        Map<String, Path> artifacts = new LinkedHashMap<>();
+        artifacts.put("server jar", target.serverJar);
+        artifacts.put("harness jar", Provenance.harnessJar());
+        Path load = target.otcLoad != null ? target.otcLoad : Tools.find("otc-load");
+        artifacts.put("otc-load", load);
+        Path lib = load.toAbsolutePath().getParent().resolveSibling("lib").resolve("libotc.so.0");
+        artifacts.put("libotc", java.nio.file.Files.exists(lib) ? lib : null);
+        return artifacts;
     }
 
     /** A part that fails is reported as failed; the others still run. */

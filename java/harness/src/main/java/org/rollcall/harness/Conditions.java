@@ -17,7 +17,7 @@ final class Conditions {
         c.put("cpu", cpuModel());
         c.put("cores", Runtime.getRuntime().availableProcessors());
         c.put("memory", memTotal());
-        c.put("kernel", read("/proc/sys/kernel/osrelease"));
+        c.put("kernel", read("/proc/sys/kernel/osrelease") + " (" + read("/proc/sys/kernel/version") + ")");
         c.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         c.put("load_average_at_start", read("/proc/loadavg"));
         c.put("open_files_limit", openFilesLimit());
@@ -30,6 +30,10 @@ final class Conditions {
         c.put("load_generator", "otc-load (libotc, one event loop per process) on the same machine, "
                 + "at most 5000 clients per process, all from 127.0.0.1");
         return c;
+    }
+
+    static String loadAverage() {
+        return read("/proc/loadavg");
     }
 
     private static String cpuModel() {

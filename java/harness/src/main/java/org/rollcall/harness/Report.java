@@ -54,6 +54,10 @@ final class Report {
         json.put("conditions", conditions);
     }
 
+    void provenance(Map<String, Object> provenance) {
+        json.put("provenance", provenance);
+    }
+
     void capacity(Map<String, Object> section) {
         json.put("capacity", section);
     }
@@ -105,6 +109,7 @@ final class Report {
         md.append("# Rollcall benchmarks, ").append(started).append("\n\n");
         md.append("Written by `scripts/bench` (`rollcall-harness bench`). Figures are what this run measured; ")
                 .append("a figure that misses its target is reported, never hidden.\n\n");
+        provenance(md);
         md.append("## Conditions\n\n| | |\n|---|---|\n");
         map("conditions").forEach((key, value) -> md.append("| ").append(key.replace('_', ' ')).append(" | ")
                 .append(value).append(" |\n"));
@@ -121,6 +126,29 @@ final class Report {
             failures.forEach((part, why) -> md.append("- ").append(part).append(": ").append(why).append('\n'));
         }
         return md.toString();
+    }
+
+    /** Commit, dirty banner, hashes, command and load: enough to trace and repeat the run. */
+    private void provenance(StringBuilder md) {
+        Map<String, Object> p = map("provenance");
+        if (p.isEmpty()) {
+            return;
+        }
+        if (Boolean.TRUE.equals(p.get("dirty"))) {
+            md.append("> **DIRTY TREE: these figures belong to no commit.** The working tree had uncommitted ")
+                    .append("changes to tracked files when this ran: ").append(p.get("uncommitted_files"))
+                    .append(".\n\n");
+        }
+        md.append("> Load average at the start: ").append(map("conditions").get("load_average_at_start"))
+                .append(". The machine may be shared with other builds: a load average near or above the core count ")
+                .append("makes every figure noisy.\n\n");
+        md.append("## Provenance\n\n| | |\n|---|---|\n");
+        md.append("| commit | `").append(p.get("commit")).append("`").append(Boolean.TRUE.equals(p.get("dirty"))
+                ? " **(dirty)**" : " (clean)").append(" |\n");
+        md.append("| command | `").append(p.get("command")).append("` |\n");
+        map(p, "artifacts").forEach((label, value) -> md.append("| ").append(label).append(" | `").append(value)
+                .append("` |\n"));
+        md.append('\n');
     }
 
     private void summary(StringBuilder md) {
