@@ -64,6 +64,41 @@ class TokenTest {
     }
 
     @Test
+    void tokenLivingLongerThanTheMaximumTtlIsRefused() throws Exception {
+        TokenVerifier strict = new TokenVerifier("app1", "s3cret", Duration.ofHours(1), Duration.ofSeconds(60));
+        String hour = generator.generate("room-1", TokenOptions.defaults().ttl(Duration.ofHours(1)).now(NOW));
+        String longer = generator.generate("room-1", TokenOptions.defaults().ttl(Duration.ofSeconds(3601)).now(NOW));
+        strict.verify(hour, "room-1", NOW.plusSeconds(1));
+        assertCode(1004, () -> strict.verify(longer, "room-1", NOW.plusSeconds(1)));
+    }
+
+    @Test
+    void theDefaultMaximumTtlIsThirtyDays() throws Exception {
+        String month = generator.generate("room-1", TokenOptions.defaults().ttl(Duration.ofDays(30)).now(NOW));
+        String longer = generator.generate("room-1", TokenOptions.defaults().ttl(Duration.ofDays(31)).now(NOW));
+        verifier.verify(month, "room-1", NOW);
+        assertCode(1004, () -> verifier.verify(longer, "room-1", NOW));
+    }
+
+    @Test
+    void tokenIssuedInTheFutureBeyondTheClockSkewIsRefused() throws Exception {
+        String skewed = generator.generate("room-1", TokenOptions.defaults().now(NOW.plusSeconds(60)));
+        String future = generator.generate("room-1", TokenOptions.defaults().now(NOW.plusSeconds(61)));
+        verifier.verify(skewed, "room-1", NOW);
+        assertCode(1004, () -> verifier.verify(future, "room-1", NOW));
+    }
+
+    @Test
+    void tokenWhoseExpiryIsNotAfterItsIssueIsRefused() {
+        String payload = "{\"apiKey\":\"app1\",\"sessionId\":\"room-1\",\"role\":\"publisher\","
+                + "\"iat\":" + NOW.getEpochSecond() + ",\"exp\":" + (NOW.getEpochSecond() - 10)
+                + ",\"nonce\":\"n\",\"data\":\"\"}";
+        String encoded = Tokens.base64(payload.getBytes(StandardCharsets.UTF_8));
+        String token = Tokens.PREFIX + encoded + "." + Tokens.base64(Tokens.sign("s3cret", encoded));
+        assertCode(1004, () -> verifier.verify(token, "room-1", NOW.minusSeconds(20)));
+    }
+
+    @Test
     void forgedTokenIsRefused() {
         String forged = new TokenGenerator("app1", "guessed").generate("room-1");
         assertCode(1004, () -> verifier.verify(forged, "room-1"));
