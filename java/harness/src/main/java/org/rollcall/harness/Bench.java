@@ -37,13 +37,23 @@ final class Bench implements Callable<Integer> {
             description = "Run only these parts: capacity, latency, storm, departure, callback.")
     List<String> only = new ArrayList<>();
 
-    @Option(names = "--quick", description = "Small sizes, to try the suite out in a minute.")
+    @Option(names = "--quick", description = "Small sizes, to try the suite out in a few minutes.")
     boolean quick;
+
+    @Option(names = "--runs", defaultValue = "5",
+            description = "Runs of each figure; the report gives the median and the range (min–max).")
+    int runs;
+
+    @Option(names = "--shared-cores",
+            description = "After the pinned parts, run latency, storm and departure again with server and clients "
+                    + "on shared cores: the summary's second column.")
+    boolean sharedCores;
 
     @Option(names = "--members", defaultValue = "1000", description = "Session size for lone-event latency.")
     int members;
 
-    @Option(names = "--probes", defaultValue = "100", description = "Lone events measured.")
+    @Option(names = "--probes", defaultValue = "1000",
+            description = "Lone events measured, over all runs (a p99 needs 1000; with fewer the report gives p95).")
     int probes;
 
     @Option(names = "--storm", split = ",", defaultValue = "1000,2000,5000", description = "Join storm sizes.")
@@ -73,7 +83,7 @@ final class Bench implements Callable<Integer> {
     public Integer call() throws Exception {
         if (quick) {
             members = 100;
-            probes = 20;
+            probes = 100;
             storms = List.of(200, 400);
             capacity = List.of(500, 1000);
         }
@@ -84,15 +94,21 @@ final class Bench implements Callable<Integer> {
         System.out.println("Logs in " + workDir);
         String started = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm"));
         Report report = new Report(started);
+        Placement pinned = Placement.pinned();
+        target.placement = pinned;
         Map<String, Object> conditions = Conditions.collect(target, benchServerDefaults());
+        conditions.put("placement", pinned.describe() + (sharedCores ? "; then again on shared cores (second column)"
+                : ""));
+        conditions.put("runs", runs + " runs of each figure (median, then min–max); capacity runs once");
         conditions.put("warm_up", warmUp > 0 ? warmUp + " throwaway join storms of " + (quick ? 100 : 400)
                 + " before measuring (the server's JIT)" : "none");
         report.conditions(conditions);
-        report.provenance(Provenance.collect(artifacts(), "java -jar rollcall-harness.jar bench "
+        report.provenance(Provenance.collect(artifacts(), "java -jar rollcall-harness.jar "
                 + String.join(" ", spec.commandLine().getParseResult().originalArgs())));
         try (ServerTarget server = target.server(workDir, benchServerDefaults());
              Harness harness = target.harness(server, workDir, System.out)) {
-            Measure measure = new Measure(harness, report);
+            harness.placement(pinned);
+            Measure measure = new Measure(harness, report, runs);
             this.harness = harness;
             if (warmUp > 0) {
                 part(report, "warm-up", () -> measure.warmUp(warmUp, quick ? 100 : 400));
@@ -102,6 +118,15 @@ final class Bench implements Callable<Integer> {
             part(report, "storm", () -> measure.joinStorms(storms));
             part(report, "departure", measure::departure);
             part(report, "callback", () -> measure.callbackCost(callbackClass));
+            if (sharedCores) {
+                Report shared = new Report(started);
+                Measure again = new Measure(harness, shared, runs);
+                harness.placement(Placement.SHARED);
+                part(shared, "latency", () -> again.loneLatency(members, probes));
+                part(shared, "storm", () -> again.joinStorms(storms));
+                part(shared, "departure", again::departure);
+                report.sharedCores(shared);
+            }
             report.server(server);
         }
         conditions.put("load_average_at_end", Conditions.loadAverage());

@@ -32,6 +32,7 @@ final class Harness implements AutoCloseable {
     private JavaClients java = new JavaClients();
     private int nextProcess;
     private int clientsPerProcess = MAX_CLIENTS_PER_PROCESS;
+    private volatile Placement placement = Placement.SHARED;
 
     Harness(ServerTarget server, Path otcLoad, Path otcWatch, Path workDir, Duration settleTimeout, PrintStream out,
             Duration progressInterval) {
@@ -62,12 +63,26 @@ final class Harness implements AutoCloseable {
         String name = "load-" + (++nextProcess);
         try {
             LoadProcess process = LoadProcess.start(otcLoad, name, server.wsUrl(), server.apiKey(), workDir,
-                    progressMs, List.of(extraArgs));
+                    progressMs, List.of(extraArgs), placement);
             processes.add(process);
             return process;
         } catch (IOException e) {
             throw new HarnessException("cannot start " + otcLoad + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Where later client processes run; the server and this JVM move now (the bench's pinned and
+     * shared-cores columns). Client processes already running stay where they are.
+     */
+    void placement(Placement placement) {
+        this.placement = placement;
+        server.pid().ifPresent(placement::moveServer);
+        placement.moveClient(ProcessHandle.current().pid());
+    }
+
+    Placement placement() {
+        return placement;
     }
 
     /** {@code count} otc-load processes with progress every 500 ms. */

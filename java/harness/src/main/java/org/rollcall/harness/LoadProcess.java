@@ -64,12 +64,12 @@ final class LoadProcess implements AutoCloseable {
      * @param extraArgs more otc-load options, e.g. {@code --hold}
      */
     static LoadProcess start(Path otcLoad, String name, String wsUrl, String apiKey, Path workDir,
-                             int progressMs, List<String> extraArgs) throws IOException {
+                             int progressMs, List<String> extraArgs, Placement placement) throws IOException {
         List<String> command = new ArrayList<>(List.of(otcLoad.toString(), "--url", wsUrl, "--api-key", apiKey,
                 "--progress-ms", Integer.toString(progressMs)));
         command.addAll(extraArgs);
         Path stderrFile = workDir.resolve(name + ".err");
-        Process process = new ProcessBuilder(command)
+        Process process = new ProcessBuilder(placement.clientCommand(command))
                 .redirectError(stderrFile.toFile())
                 .start();
         LoadProcess load = new LoadProcess(name, process, stderrFile);

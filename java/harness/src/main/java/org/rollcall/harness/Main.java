@@ -93,6 +93,9 @@ public final class Main implements Runnable {
                 description = "Seconds between progress lines; 0 for none.")
         int progressSeconds;
 
+        /** Where a spawned server runs from its start on; the bench pins it, scenarios share. */
+        Placement placement = Placement.SHARED;
+
         Path workDir() throws IOException {
             return workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("rollcall-harness-");
         }
@@ -110,7 +113,7 @@ public final class Main implements Runnable {
             String key = apiKey != null ? apiKey : "harness";
             String appSecret = secret != null ? secret : UUID.randomUUID().toString();
             return new SpawnedServer(serverJar, serverJvmArgs, withDefaults(serverArgs, serverDefaults), workDir,
-                    key, appSecret).start();
+                    key, appSecret).placement(placement).start();
         }
 
         Harness harness(ServerTarget server, Path workDir, PrintStream out) {

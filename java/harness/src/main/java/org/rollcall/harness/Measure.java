@@ -32,10 +32,13 @@ final class Measure {
 
     private final Harness harness;
     private final Report report;
+    private final int runs;
 
-    Measure(Harness harness, Report report) {
+    /** @param runs how many times each figure is measured: the report gives the median and the range */
+    Measure(Harness harness, Report report, int runs) {
         this.harness = harness;
         this.report = report;
+        this.runs = Math.max(1, runs);
     }
 
     // --- warm-up ---------------------------------------------------------------------------
@@ -183,6 +186,10 @@ final class Measure {
         List<Double> connectTime = new ArrayList<>();
         List<Double> gracefulDrop = new ArrayList<>();
         int incomplete = 0;
+        // The probes form `runs` consecutive runs on the same members; each run's tail is one figure.
+        int perRun = Math.max(1, probes / runs);
+        List<Double> runTails = new ArrayList<>();
+        List<Double> runMedians = new ArrayList<>();
         for (int i = 0; i < probes; i++) {
             String data = "mark:probe-" + i;
             List<CompletableFuture<JsonNode>> created = awaitMarks(memberProcesses, "created", data);
@@ -207,6 +214,11 @@ final class Measure {
             long leftAt = prober.leaving(1, "", LINE_TIMEOUT).path("t_ns").asLong();
             Marks gone = Marks.of(dropped);
             gracefulDrop.add(Clock.ms(gone.last - leftAt));
+            if ((i + 1) % perRun == 0 && runTails.size() < runs) {
+                Stats run = Stats.of(fromStamp.subList(fromStamp.size() - perRun, fromStamp.size()));
+                runTails.add(run.percentile(run.tailPercentile()));
+                runMedians.add(run.percentile(50));
+            }
         }
         double probingMs = (System.nanoTime() - probingStart) / 1e6;
         long[] serverCpuAfter = Signals.cpuSplit(serverPid);
@@ -224,6 +236,12 @@ final class Measure {
         section.put("member_processes_kernel_share", share(clientCpuBefore, clientCpuAfter));
         section.put("server_profile", profile == null ? Map.of() : profile.stop());
         section.put("incomplete_probes", incomplete);
+        Stats perRunStats = Stats.of(fromStamp.subList(0, Math.min(perRun, fromStamp.size())));
+        section.put("runs", runTails.size());
+        section.put("probes_per_run", perRun);
+        section.put("run_tail_percentile", perRunStats.tailPercentile());
+        section.put("from_join_stamp_run_tail_ms", Stats.runs(runTails));
+        section.put("from_join_stamp_run_median_ms", Stats.runs(runMedians));
         section.put("from_join_stamp_ms", Stats.of(fromStamp).toJson());
         section.put("from_first_sign_ms", Stats.of(fromFirstSign).toJson());
         section.put("after_joiner_connected_ms", Stats.of(afterJoiner).toJson());
@@ -286,15 +304,23 @@ final class Measure {
 
     // --- 2. join storms ---------------------------------------------------------------------
 
-    /** Storms in increasing size; after one that does not converge, the bigger ones are skipped. */
+    /**
+     * Storms in increasing size, each {@code runs} times (median and range in the report); after a
+     * run that does not converge, its size and the bigger ones are not run again.
+     */
     void joinStorms(List<Integer> sizes) {
         for (int size : sizes.stream().sorted().toList()) {
+            List<Map<String, Object>> done = new ArrayList<>();
             try {
-                report.storm(joinStorm(size));
+                for (int run = 0; run < runs; run++) {
+                    done.add(joinStorm(size));
+                }
+                report.storm(aggregate(size, done));
             } catch (HarnessException e) {
                 Map<String, Object> failed = new LinkedHashMap<>();
                 failed.put("members", size);
                 failed.put("failed", e.getMessage());
+                failed.put("runs_converged_before", done.size());
                 failed.put("reconnects", harness.sum("reconnects_started"));
                 failed.put("events_seen_by_clients", harness.sum("created") + harness.sum("dropped"));
                 report.storm(failed);
@@ -304,6 +330,24 @@ final class Measure {
                 return;
             }
         }
+    }
+
+    /** The run with the median convergence time, plus each figure's median and range over the runs. */
+    private static Map<String, Object> aggregate(int size, List<Map<String, Object>> done) {
+        List<Map<String, Object>> byTime = new ArrayList<>(done);
+        byTime.sort((a, b) -> Double.compare(number(a, "convergence_ms"), number(b, "convergence_ms")));
+        Map<String, Object> storm = new LinkedHashMap<>(byTime.get(byTime.size() / 2));
+        storm.put("members", size);
+        storm.put("runs", done.size());
+        for (String figure : List.of("convergence_ms", "all_connected_ms", "events_per_second", "events_per_frame",
+                "server_cpu_ms", "client_cpu_ms")) {
+            storm.put(figure + "_runs", Stats.runs(done.stream().map(run -> number(run, figure)).toList()));
+        }
+        return storm;
+    }
+
+    private static double number(Map<String, Object> map, String key) {
+        return map.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
     /** Long enough for a slow machine, short enough to keep the suite under 10 minutes. */
@@ -386,8 +430,8 @@ final class Measure {
         Map<String, Object> section = new LinkedHashMap<>();
         section.put("observers", observers);
         section.put("graceful", departures(sessionId, watchers, "graceful", 20));
-        section.put("killed", departures(sessionId, watchers, "killed", 5));
-        section.put("vanished", departures(sessionId, watchers, "vanished", 3));
+        section.put("killed", departures(sessionId, watchers, "killed", runs));
+        section.put("vanished", departures(sessionId, watchers, "vanished", runs));
         report.departure(section);
         tearDown();
     }
@@ -423,6 +467,7 @@ final class Measure {
             victim.quit(Duration.ofSeconds(5));
         }
         Map<String, Object> result = new LinkedHashMap<>(Stats.of(latencies).toJson());
+        result.put("runs_ms", Stats.runs(latencies));
         result.put("reasons", reasons);
         System.out.printf("departure %s: %s%n", kind, result);
         return result;
@@ -439,13 +484,14 @@ final class Measure {
         report.callback(section);
         LoadProcess process = harness.spawn(0);
         List<Double> cNs = new ArrayList<>();
-        for (int run = 0; run < 5; run++) {
+        for (int run = 0; run < Math.max(5, runs); run++) {
             CompletableFuture<JsonNode> done = process.awaitNext(line -> LoadProcess.type(line).equals("inject"));
             process.send("inject " + INJECTED_PAIRS);
             cNs.add(get(done, BIG_TIMEOUT).path("ns_per_event").asDouble());
         }
         process.quit(LINE_TIMEOUT);
         section.put("c_callback_ns_per_event", Stats.of(cNs).toJson());
+        section.put("c_callback_ns_per_event_runs", Stats.runs(cNs));
         section.put("c_events_per_run", 2 * INJECTED_PAIRS);
 
         Path output = harness.workDir.resolve("callback-cost.out");

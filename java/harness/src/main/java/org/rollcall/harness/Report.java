@@ -44,6 +44,7 @@ final class Report {
     private final Map<String, String> failures = new LinkedHashMap<>();
     private List<Double> upper = List.of();
     private List<Double> lower = List.of();
+    private Report sharedCores;
 
     Report(String started) {
         this.started = started;
@@ -52,6 +53,12 @@ final class Report {
 
     void conditions(Map<String, Object> conditions) {
         json.put("conditions", conditions);
+    }
+
+    /** The same parts run again with server and clients on shared cores: the summary's second column. */
+    void sharedCores(Report shared) {
+        this.sharedCores = shared;
+        json.put("shared_cores", shared.json);
     }
 
     void provenance(Map<String, Object> provenance) {
@@ -113,7 +120,6 @@ final class Report {
         md.append("## Conditions\n\n| | |\n|---|---|\n");
         map("conditions").forEach((key, value) -> md.append("| ").append(key.replace('_', ' ')).append(" | ")
                 .append(value).append(" |\n"));
-        md.append("\n## Against the targets\n\n| measurement | target | measured | |\n|---|---|---|---|\n");
         summary(md);
         md.append("\n![latency distribution and join-storm convergence](").append(chart).append(")\n");
         loneLatency(md);
@@ -151,24 +157,41 @@ final class Report {
         md.append('\n');
     }
 
-    private void summary(StringBuilder md) {
+    /** One line of the summary: the target, what this run measured, and whether it met the target. */
+    record Row(String target, String measured, boolean met) {
+    }
+
+    /** The summary rows by measurement, in order. */
+    Map<String, Row> summaryRows() {
+        Map<String, Row> rows = new LinkedHashMap<>();
         Map<String, Object> lone = map("lone_event_latency");
         if (!lone.isEmpty()) {
-            double p99 = number(map(lone, "from_join_stamp_ms"), "p99");
-            double low = number(map(lone, "from_first_sign_ms"), "p99");
-            row(md, "lone-event latency p99, " + lone.get("members") + " members", "< 2 ms",
-                    "between " + ms(low) + " and " + ms(p99), p99 < LONE_P99_MS);
+            Map<String, Object> upperStats = map(lone, "from_join_stamp_ms");
+            String tail = upperStats.get("p99") instanceof Number ? "p99" : "p95";
+            double high = number(upperStats, tail);
+            double low = number(map(lone, "from_first_sign_ms"), tail);
+            Map<String, Object> perRun = map(lone, "from_join_stamp_run_tail_ms");
+            String runs = perRun.isEmpty() ? "" : String.format(Locale.ROOT, "; per run of %s: p%.0f %s",
+                    lone.get("probes_per_run"), number(lone, "run_tail_percentile"), medianRange(perRun));
+            add(rows, "lone-event latency " + tail + " (" + upperStats.get("n") + " probes"
+                            + (tail.equals("p95") ? ": too few for a p99" : "") + "), " + lone.get("members")
+                            + " members", "p99 < 2 ms",
+                    "between " + ms(low) + " and " + ms(high) + runs, tail.equals("p99") && high < LONE_P99_MS);
         }
         for (Map<String, Object> storm : storms) {
             if (((Number) storm.get("members")).intValue() == STORM_TARGET_MEMBERS) {
-                double ms = number(storm, "convergence_ms");
-                row(md, "join storm of 2000, time to full rosters", "< 5 s",
-                        storm.containsKey("failed") ? "did not converge" : ms(ms), ms < STORM_TARGET_MS);
+                Map<String, Object> runs = map(storm, "convergence_ms_runs");
+                double worst = number(runs, "max");
+                add(rows, "join storm of 2000, time to full rosters", "< 5 s",
+                        storm.containsKey("failed") ? "did not converge" : medianRange(runs) + " over "
+                                + storm.get("runs") + " runs", worst < STORM_TARGET_MS);
             }
         }
         if (!storms.isEmpty() && storms.stream().noneMatch(s -> ((Number) s.get("members")).intValue()
                 == STORM_TARGET_MEMBERS)) {
-            row(md, "join storm of 2000, time to full rosters", "< 5 s", "not run (a smaller storm failed)", false);
+            boolean failed = storms.stream().anyMatch(storm -> storm.containsKey("failed"));
+            add(rows, "join storm of 2000, time to full rosters", "< 5 s",
+                    failed ? "not run (a smaller storm failed)" : "not in this run's sizes", false);
         }
         Map<String, Object> capacity = map("capacity");
         if (!capacity.isEmpty()) {
@@ -185,20 +208,20 @@ final class Report {
                 }
             }
             long held = target == null ? 0 : ((Number) target.get("server_connections")).longValue();
-            row(md, "18k idle connections on one server", "all held",
+            add(rows, "18k idle connections on one server", "all held",
                     target == null ? "not reached in this run" : held + " held", held >= CAPACITY_TARGET);
             if (healthy != null) {
                 double rss = number(healthy, "rss_bytes_per_connection");
                 double heap = number(healthy, "heap_bytes_per_connection");
-                row(md, "memory per idle connection (at " + healthy.get("server_connections") + ")", "<= 10 KB",
+                add(rows, "memory per idle connection (at " + healthy.get("server_connections") + ")", "<= 10 KB",
                         kb(heap) + " heap, " + kb(rss) + " RSS", Math.max(heap, rss) <= BYTES_PER_CONNECTION_TARGET);
             }
         }
         Map<String, Object> departure = map("departure");
         if (!departure.isEmpty()) {
-            departureRow(md, departure, "graceful", "graceful leave seen by all", "< 10 ms", GRACEFUL_MS);
-            departureRow(md, departure, "killed", "kill -9 seen by all", "<= 550 ms (grace 500 + 10%)", KILLED_MS);
-            departureRow(md, departure, "vanished", "vanished peer (SIGSTOP) seen by all",
+            departureRow(rows, departure, "graceful", "graceful leave seen by all", "< 10 ms", GRACEFUL_MS);
+            departureRow(rows, departure, "killed", "kill -9 seen by all", "<= 550 ms (grace 500 + 10%)", KILLED_MS);
+            departureRow(rows, departure, "vanished", "vanished peer (SIGSTOP) seen by all",
                     "<= 4400 ms (timeout 2500 + grace 1500, + 10%), < 5 s", VANISHED_MS);
         }
         Map<String, Object> cost = map("callback_cost");
@@ -208,21 +231,60 @@ final class Report {
             if (callback.get("c_ns_per_event") instanceof Number sameHarness) {
                 c = sameHarness.doubleValue();
             }
-            row(md, String.format(Locale.ROOT, "callback cost into Java (into C: %.0f ns)", c), "< 500 ns",
+            add(rows, String.format(Locale.ROOT, "callback cost into Java (into C: %.0f ns)", c), "< 500 ns",
                     String.format(Locale.ROOT, "%.0f ns", java.doubleValue()), java.doubleValue() < CALLBACK_NS);
         } else if (!Double.isNaN(c)) {
-            row(md, "callback cost into C (otc-load); the Java figure is missing", "< 500 ns into Java",
+            add(rows, "callback cost into C (otc-load); the Java figure is missing", "< 500 ns into Java",
                     String.format(Locale.ROOT, "%.0f ns into C", c), false);
         }
+        return rows;
     }
 
-    private void departureRow(StringBuilder md, Map<String, Object> departure, String kind, String what, String target,
+    private void departureRow(Map<String, Row> rows, Map<String, Object> departure, String kind, String what, String target,
                               double limit) {
         Map<String, Object> stats = map(departure, kind);
         if (!stats.isEmpty()) {
             double max = number(stats, "max");
-            row(md, what + " (max of " + stats.get("n") + ")", target, ms(max), max <= limit);
+            add(rows, what + " (" + stats.get("n") + " runs)", target, medianRange(map(stats, "runs_ms")),
+                    max <= limit);
         }
+    }
+
+    private static void add(Map<String, Row> rows, String what, String target, String measured, boolean met) {
+        rows.put(what, new Row(target, measured, met));
+    }
+
+    /** "median (min–max)" of a {@link Stats#runs} map, in ms or s. */
+    static String medianRange(Map<String, Object> runs) {
+        return ms(number(runs, "median")) + " (" + ms(number(runs, "min")) + "–" + ms(number(runs, "max")) + ")";
+    }
+
+    /** "median (min–max)" of a {@link Stats#runs} map of counts. */
+    static String countRange(Map<String, Object> runs) {
+        return String.format(Locale.ROOT, "%,.0f (%,.0f–%,.0f)", number(runs, "median"), number(runs, "min"),
+                number(runs, "max"));
+    }
+
+    /** The summary table; with a shared-cores run, its figures in a second column. */
+    private void summary(StringBuilder md) {
+        Map<String, Row> rows = summaryRows();
+        Map<String, Row> other = sharedCores == null ? Map.of() : sharedCores.summaryRows();
+        if (sharedCores == null) {
+            md.append("\n## Against the targets\n\n| measurement | target | measured | |\n|---|---|---|---|\n");
+        } else {
+            md.append("\n## Against the targets\n\n| measurement | target | measured, pinned | | measured, shared cores "
+                    + "| |\n|---|---|---|---|---|---|\n");
+        }
+        rows.forEach((what, row) -> {
+            md.append("| ").append(what).append(" | ").append(row.target()).append(" | ").append(row.measured())
+                    .append(" | ").append(row.met() ? "met" : "missed");
+            if (sharedCores != null) {
+                Row shared = other.get(what);
+                md.append(" | ").append(shared == null ? "not run" : shared.measured()).append(" | ")
+                        .append(shared == null ? "" : shared.met() ? "met" : "missed");
+            }
+            md.append(" |\n");
+        });
     }
 
     private void loneLatency(StringBuilder md) {
@@ -234,8 +296,15 @@ final class Report {
                 .append(lone.get("member_processes")).append(" otc-load processes; ").append(lone.get("probes"))
                 .append(" times, one more client joins alone (then leaves). Probes where not every member saw the join: ")
                 .append(lone.get("incomplete_probes")).append(".\n\n");
-        md.append("| until the last member's on_connection_created, ms | p50 | p90 | p99 | max |\n"
-                + "|---|---|---|---|---|\n");
+        md.append("Percentiles from an HdrHistogram of all probes; a p99 only from " + Stats.P99_MIN
+                + " probes or more. Per run of ").append(lone.get("probes_per_run")).append(" probes (")
+                .append(lone.get("runs")).append(" runs, the same members), from the join stamp: p")
+                .append(String.format(Locale.ROOT, "%.0f", number(lone, "run_tail_percentile"))).append(" ")
+                .append(medianRange(map(lone, "from_join_stamp_run_tail_ms"))).append(", p50 ")
+                .append(medianRange(map(lone, "from_join_stamp_run_median_ms"))).append(" (median of the runs, then "
+                        + "min–max).\n\n");
+        md.append("| until the last member's on_connection_created, ms | n | p50 | p90 | p95 | p99 | max |\n"
+                + "|---|---|---|---|---|---|---|\n");
         statsRow(md, "from the server's join stamp (creation time, whole ms: up to 1 ms too long)",
                 map(lone, "from_join_stamp_ms"));
         statsRow(md, "from the first sign of the join (joiner's on_connected or first member's event)",
@@ -243,7 +312,7 @@ final class Report {
         statsRow(md, "from the joiner's on_connected (negative: members heard first)",
                 map(lone, "after_joiner_connected_ms"));
         statsRow(md, "from the first member's event (the fan-out spread)", map(lone, "first_to_last_member_ms"));
-        md.append("\n| other, ms | p50 | p90 | p99 | max |\n|---|---|---|---|---|\n");
+        md.append("\n| other, ms | n | p50 | p90 | p95 | p99 | max |\n|---|---|---|---|---|---|---|\n");
         statsRow(md, "joiner: connect call to on_connected (TCP, WebSocket, token check)", map(lone, "joiner_connect_ms"));
         statsRow(md, "graceful leave: close to the last member's on_connection_dropped", map(lone, "graceful_leave_ms"));
         int deliveries = 2 * ((Number) lone.get("members")).intValue();
@@ -272,18 +341,22 @@ final class Report {
         md.append("\n## 2. Join storm\n\nN clients, loaded into held otc-load processes, released at once. "
                 + "Converged = every client holds the other N-1. Events and frames are the server's /metrics "
                 + "counters over the storm; CPU is user+system time of the server and of the otc-load processes.\n\n");
-        md.append("| N | client processes | converged | all connected | events | frames | events/s | events per frame "
-                + "| server CPU (kernel) | client CPU (kernel) |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("Each size runs several times: converged, all connected and events/s are the median, then the "
+                + "range (min–max); the other columns are the median run's.\n\n");
+        md.append("| N | runs | client processes | converged | all connected | events | frames | events/s | events per frame "
+                + "| server CPU (kernel) | client CPU (kernel) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> s : storms) {
             if (s.containsKey("failed")) {
-                md.append("| ").append(s.get("members")).append(" | did not converge (below) | | | | | | | | |\n");
+                md.append("| ").append(s.get("members")).append(" | ").append(s.get("runs_converged_before"))
+                        .append(" converged, then one did not (below) | | | | | | | | | |\n");
                 continue;
             }
             md.append(String.format(Locale.ROOT,
-                    "| %s | %s | %s | %s | %,d | %,d | %,.0f | %.1f | %,d ms (%.0f%%) | %,d ms (%.0f%%) |%n",
-                    s.get("members"), s.get("client_processes"), ms(number(s, "convergence_ms")),
-                    ms(number(s, "all_connected_ms")), ((Number) s.get("events_sent")).longValue(),
-                    ((Number) s.get("frames_sent")).longValue(), number(s, "events_per_second"),
+                    "| %s | %s | %s | %s | %s | %,d | %,d | %s | %.1f | %,d ms (%.0f%%) | %,d ms (%.0f%%) |%n",
+                    s.get("members"), s.get("runs"), s.get("client_processes"),
+                    medianRange(map(s, "convergence_ms_runs")), medianRange(map(s, "all_connected_ms_runs")),
+                    ((Number) s.get("events_sent")).longValue(), ((Number) s.get("frames_sent")).longValue(),
+                    countRange(map(s, "events_per_second_runs")),
                     number(s, "events_per_frame"), ((Number) s.get("server_cpu_ms")).longValue(),
                     100 * number(s, "server_kernel_share"), ((Number) s.get("client_cpu_ms")).longValue(),
                     100 * number(s, "client_kernel_share")));
@@ -365,7 +438,7 @@ final class Report {
                         + "A lone client in its own otc-load process leaves; ").append(departure.get("observers"))
                 .append(" observers in another process. Time from the act (close frame sent, SIGKILL, SIGSTOP) "
                         + "until the last observer's on_connection_dropped.\n\n"
-                        + "| case | n | p50 | max | reasons seen | target |\n|---|---|---|---|---|---|\n");
+                        + "| case | runs | median (min–max) | reasons seen | target |\n|---|---|---|---|---|\n");
         departureDetail(md, departure, "graceful", "close frame (graceful)", "< 10 ms");
         departureDetail(md, departure, "killed", "kill -9 of the process", "<= 550 ms");
         departureDetail(md, departure, "vanished", "SIGSTOP (traffic stops, socket stays)", "<= 4400 ms, < 5 s");
@@ -377,8 +450,8 @@ final class Report {
     private void departureDetail(StringBuilder md, Map<String, Object> departure, String kind, String what, String target) {
         Map<String, Object> stats = map(departure, kind);
         if (!stats.isEmpty()) {
-            md.append("| ").append(what).append(" | ").append(stats.get("n")).append(" | ").append(ms(number(stats, "p50")))
-                    .append(" | ").append(ms(number(stats, "max"))).append(" | ").append(stats.get("reasons"))
+            md.append("| ").append(what).append(" | ").append(stats.get("n")).append(" | ")
+                    .append(medianRange(map(stats, "runs_ms"))).append(" | ").append(stats.get("reasons"))
                     .append(" | ").append(target).append(" |\n");
         }
     }
@@ -432,14 +505,11 @@ final class Report {
         return parts.length >= 2 ? parts[parts.length - 2] + "." + parts[parts.length - 1] : method;
     }
 
-    private static void row(StringBuilder md, String what, String target, String measured, boolean met) {
-        md.append("| ").append(what).append(" | ").append(target).append(" | ").append(measured).append(" | ")
-                .append(met ? "met" : "missed").append(" |\n");
-    }
-
     private static void statsRow(StringBuilder md, String what, Map<String, Object> stats) {
-        md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %.2f |%n", what, number(stats, "p50"),
-                number(stats, "p90"), number(stats, "p99"), number(stats, "max")));
+        String p99 = stats.get("p99") instanceof Number n ? String.format(Locale.ROOT, "%.2f", n.doubleValue())
+                : "(n < " + Stats.P99_MIN + ")";
+        md.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f | %s | %.2f |%n", what, stats.get("n"),
+                number(stats, "p50"), number(stats, "p90"), number(stats, "p95"), p99, number(stats, "max")));
     }
 
     // --- chart ------------------------------------------------------------------------------

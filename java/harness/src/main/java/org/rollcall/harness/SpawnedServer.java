@@ -23,6 +23,7 @@ final class SpawnedServer implements ServerTarget {
     private final String apiKey;
     private final String secret;
     private Process process;
+    private volatile Placement placement = Placement.SHARED;
     private int port;
     private int starts;
 
@@ -37,6 +38,12 @@ final class SpawnedServer implements ServerTarget {
         this.workDir = workDir;
         this.apiKey = apiKey;
         this.secret = secret;
+    }
+
+    /** Where this server runs from its next start on (a restart keeps it). */
+    SpawnedServer placement(Placement placement) {
+        this.placement = placement;
+        return this;
     }
 
     synchronized SpawnedServer start() {
@@ -54,7 +61,7 @@ final class SpawnedServer implements ServerTarget {
         command.addAll(serverArgs);
         try {
             Files.deleteIfExists(portFile);
-            process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            process = new ProcessBuilder(placement.serverCommand(command)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             port = awaitPort(portFile, log);
         } catch (IOException e) {
             throw new HarnessException("cannot start the server: " + e.getMessage(), e);
