@@ -62,7 +62,10 @@ const char* otc_connection_get_session_id(const otc_connection* connection) {
 
 enum otc_connection_drop_reason otc_connection_get_drop_reason(
     const otc_connection* connection) {
-  return connection ? connection->drop_reason : OTC_CONNECTION_DROP_REASON_NONE;
+  /* Atomic: the library thread may set the own connection's reason while the
+   * application reads it through otc_session_get_connection(). */
+  return connection ? __atomic_load_n(&connection->drop_reason, __ATOMIC_RELAXED)
+                    : OTC_CONNECTION_DROP_REASON_NONE;
 }
 
 otc_connection* otc_connection_copy(const otc_connection* connection) {
@@ -73,7 +76,7 @@ otc_connection* otc_connection_copy(const otc_connection* connection) {
       connection_alloc(connection->id, connection->data,
                        connection->creation_time, connection->session_id, true);
   if (copy) {
-    copy->drop_reason = connection->drop_reason;
+    copy->drop_reason = otc_connection_get_drop_reason(connection);
     copy->event_seq = connection->event_seq;
     copy->user_owned = true;
   }

@@ -59,7 +59,7 @@ static uint64_t random_below(uint64_t bound) {
 
 /* Marks a callback in flight unless the session was deleted (or, for
  * connection events, is being disconnected). */
-static bool callback_begin(otc_session* s, bool connection_event) {
+static bool callback_begin(struct session* s, bool connection_event) {
   pthread_mutex_lock(&otc_g.lock);
   bool wanted = !s->deleted &&
                 !(connection_event && s->user_state == USER_DISCONNECTING);
@@ -68,7 +68,7 @@ static bool callback_begin(otc_session* s, bool connection_event) {
   return wanted;
 }
 
-static void callback_end(otc_session* s) {
+static void callback_end(struct session* s) {
   pthread_mutex_lock(&otc_g.lock);
   s->in_callback = false;
   if (s->delete_waiting) {
@@ -78,7 +78,7 @@ static void callback_end(otc_session* s) {
 }
 
 /* Whether connection events should still be delivered. */
-static bool wants_events(otc_session* s) {
+static bool wants_events(struct session* s) {
   pthread_mutex_lock(&otc_g.lock);
   bool wanted = !s->deleted && s->user_state != USER_DISCONNECTING;
   pthread_mutex_unlock(&otc_g.lock);
@@ -88,15 +88,15 @@ static bool wants_events(otc_session* s) {
 typedef void (*session_callback)(otc_session*, void*);
 typedef void (*connection_callback)(otc_session*, void*, const otc_connection*);
 
-static void emit(otc_session* s, session_callback callback) {
+static void emit(struct session* s, session_callback callback) {
   if (callback && callback_begin(s, false)) {
-    callback(s, s->callbacks.user_data);
+    callback(s->handle, s->callbacks.user_data);
     callback_end(s);
   }
 }
 
 /* Returns whether later connection events are still wanted. */
-static bool emit_connection(otc_session* s, connection_callback callback,
+static bool emit_connection(struct session* s, connection_callback callback,
                             const otc_connection* connection) {
   if (!callback) {
     return wants_events(s);
@@ -104,16 +104,16 @@ static bool emit_connection(otc_session* s, connection_callback callback,
   if (!callback_begin(s, true)) {
     return false;
   }
-  callback(s, s->callbacks.user_data, connection);
+  callback(s->handle, s->callbacks.user_data, connection);
   callback_end(s);
   return true;
 }
 
-static void emit_error(otc_session* s, int64_t code, const char* message) {
+static void emit_error(struct session* s, int64_t code, const char* message) {
   otc_log(OTC_LOG_LEVEL_INFO, "session %s: error %lld: %s", s->session_id,
           (long long)code, message);
   if (s->callbacks.on_error && callback_begin(s, false)) {
-    s->callbacks.on_error(s, s->callbacks.user_data, message,
+    s->callbacks.on_error(s->handle, s->callbacks.user_data, message,
                           (enum otc_session_error_code)code);
     callback_end(s);
   }
@@ -121,7 +121,7 @@ static void emit_error(otc_session* s, int64_t code, const char* message) {
 
 /* --- own connection ------------------------------------------------------- */
 
-static void retire_self_locked(otc_session* s) {
+static void retire_self_locked(struct session* s) {
   if (s->self) {
     s->self->next = s->retired;
     s->retired = s->self;
@@ -129,7 +129,7 @@ static void retire_self_locked(otc_session* s) {
   }
 }
 
-static bool set_self(otc_session* s, const struct wire_connection* own) {
+static bool set_self(struct session* s, const struct wire_connection* own) {
   if (s->self && strcmp(s->self->id, own->id) == 0) {
     return true;
   }
@@ -148,9 +148,9 @@ static bool set_self(otc_session* s, const struct wire_connection* own) {
 /* --- socket --------------------------------------------------------------- */
 
 static void heartbeat_fired(lws_sorted_usec_list_t* timer);
-static void socket_failed(otc_session* s, int64_t code, const char* message);
+static void socket_failed(struct session* s, int64_t code, const char* message);
 
-static void reset_socket_buffers(otc_session* s) {
+static void reset_socket_buffers(struct session* s) {
   free(s->outgoing);
   s->outgoing = NULL;
   s->outgoing_length = 0;
@@ -164,7 +164,7 @@ static void reset_socket_buffers(otc_session* s) {
 
 /* Forgets the current socket and closes it without a close frame, as a broken
  * network would (the server then keeps the connection for a resume). */
-static void abandon_socket(otc_session* s) {
+static void abandon_socket(struct session* s) {
   if (s->wsi) {
     lws_set_opaque_user_data(s->wsi, NULL);
     lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -176,7 +176,7 @@ static void abandon_socket(otc_session* s) {
   reset_socket_buffers(s);
 }
 
-static lws_usec_t silence_deadline(const otc_session* s) {
+static lws_usec_t silence_deadline(const struct session* s) {
   switch (s->phase) {
     case PHASE_CONNECTED:
       return s->last_received + ms(s->settings.heartbeat_timeout_ms);
@@ -190,7 +190,7 @@ static lws_usec_t silence_deadline(const otc_session* s) {
   }
 }
 
-static void schedule_heartbeat(otc_session* s) {
+static void schedule_heartbeat(struct session* s) {
   lws_usec_t due = silence_deadline(s);
   if (s->phase == PHASE_CONNECTED && s->next_ping < due) {
     due = s->next_ping;
@@ -200,7 +200,7 @@ static void schedule_heartbeat(otc_session* s) {
                    due > now ? due - now : 0);
 }
 
-static void open_socket(otc_session* s) {
+static void open_socket(struct session* s) {
   struct lws_client_connect_info info;
   memset(&info, 0, sizeof info);
   info.context = otc_g.context;
@@ -233,7 +233,7 @@ static void open_socket(otc_session* s) {
 
 /* Ends the connection cycle: on_error when `code` is non-zero, then
  * on_disconnected if the session had connected or the application asked. */
-static void end_session(otc_session* s, int64_t code, const char* message) {
+static void end_session(struct session* s, int64_t code, const char* message) {
   bool announced = s->announced;
   abandon_socket(s);
   lws_sul_cancel(&s->retry_timer);
@@ -261,14 +261,14 @@ static void end_session(otc_session* s, int64_t code, const char* message) {
 }
 
 static void retry_fired(lws_sorted_usec_list_t* timer) {
-  otc_session* s = lws_container_of(timer, otc_session, retry_timer);
+  struct session* s = lws_container_of(timer, struct session, retry_timer);
   if (s->phase == PHASE_RECONNECTING && s->socket == SOCKET_NONE) {
     open_socket(s);
   }
 }
 
 static void give_up_fired(lws_sorted_usec_list_t* timer) {
-  otc_session* s = lws_container_of(timer, otc_session, give_up_timer);
+  struct session* s = lws_container_of(timer, struct session, give_up_timer);
   if (s->phase == PHASE_RECONNECTING) {
     char message[96];
     snprintf(message, sizeof message, "could not reconnect within %d ms",
@@ -278,7 +278,7 @@ static void give_up_fired(lws_sorted_usec_list_t* timer) {
 }
 
 /* Jittered exponential backoff; the first attempt comes almost at once. */
-static lws_usec_t next_retry_delay(otc_session* s) {
+static lws_usec_t next_retry_delay(struct session* s) {
   int attempt = s->attempt++;
   if (attempt == 0) {
     return ms((int)random_below(FIRST_RETRY_MAX_MS + 1));
@@ -293,12 +293,12 @@ static lws_usec_t next_retry_delay(otc_session* s) {
   return ms((int)(base / 2 + (int64_t)random_below((uint64_t)base / 2 + 1)));
 }
 
-static void schedule_retry(otc_session* s, bool at_once) {
+static void schedule_retry(struct session* s, bool at_once) {
   lws_usec_t delay = at_once ? 0 : next_retry_delay(s);
   lws_sul_schedule(otc_g.context, 0, &s->retry_timer, retry_fired, delay);
 }
 
-static void start_reconnection(otc_session* s) {
+static void start_reconnection(struct session* s) {
   s->phase = PHASE_RECONNECTING;
   s->attempt = 0;
   s->resume_rejected = false;
@@ -313,7 +313,7 @@ static void start_reconnection(otc_session* s) {
 }
 
 /* The current socket is gone (already forgotten); decide what comes next. */
-static void socket_failed(otc_session* s, int64_t code, const char* message) {
+static void socket_failed(struct session* s, int64_t code, const char* message) {
   switch (s->phase) {
     case PHASE_CONNECTING:
       end_session(s, code, message);
@@ -332,7 +332,7 @@ static void socket_failed(otc_session* s, int64_t code, const char* message) {
   }
 }
 
-static void protocol_error(otc_session* s, const char* message) {
+static void protocol_error(struct session* s, const char* message) {
   otc_log(OTC_LOG_LEVEL_WARN, "session %s: %s", s->session_id, message);
   if (s->phase == PHASE_CLOSING) {
     end_session(s, 0, NULL);
@@ -342,7 +342,7 @@ static void protocol_error(otc_session* s, const char* message) {
 }
 
 /* Whether the server sent bytes that the loop has not read yet. */
-static bool socket_has_unread_bytes(const otc_session* s) {
+static bool socket_has_unread_bytes(const struct session* s) {
   lws_sockfd_type fd = s->wsi ? lws_get_socket_fd(s->wsi) : LWS_SOCK_INVALID;
   int unread = 0;
   return fd != LWS_SOCK_INVALID && ioctl(fd, FIONREAD, &unread) == 0 && unread > 0;
@@ -351,7 +351,7 @@ static bool socket_has_unread_bytes(const otc_session* s) {
 /* The deadline passed, but a busy loop may simply not have serviced the
  * socket yet: wait while unread bytes wait, and give the loop one more
  * service round (timers run before sockets in each round) before deciding. */
-static bool silence_confirmed(otc_session* s) {
+static bool silence_confirmed(struct session* s) {
   if (s->phase == PHASE_CLOSING) {
     return true;
   }
@@ -368,7 +368,7 @@ static bool silence_confirmed(otc_session* s) {
 }
 
 static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
-  otc_session* s = lws_container_of(timer, otc_session, heartbeat_timer);
+  struct session* s = lws_container_of(timer, struct session, heartbeat_timer);
   if (s->socket == SOCKET_NONE) {
     return;
   }
@@ -404,7 +404,7 @@ static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
  * listed in `*added` in the server's order. Skips the own connection and
  * duplicates. False when the list is malformed or memory runs out.
  */
-static bool adopt_roster(otc_session* s, const cJSON* list, struct roster* known,
+static bool adopt_roster(struct session* s, const cJSON* list, struct roster* known,
                          struct roster* result, otc_connection*** added,
                          size_t* added_count) {
   *added = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof **added);
@@ -437,7 +437,7 @@ static bool adopt_roster(otc_session* s, const cJSON* list, struct roster* known
   return true;
 }
 
-static void emit_created_list(otc_session* s, otc_connection** added, size_t count) {
+static void emit_created_list(struct session* s, otc_connection** added, size_t count) {
   for (size_t i = 0; i < count; i++) {
     if (!emit_connection(s, s->callbacks.on_connection_created, added[i])) {
       return;
@@ -446,7 +446,7 @@ static void emit_created_list(otc_session* s, otc_connection** added, size_t cou
 }
 
 /* Reports (and frees) the connections that left while the client was away. */
-static void emit_dropped_list(otc_session* s, otc_connection* gone) {
+static void emit_dropped_list(struct session* s, otc_connection* gone) {
   bool wanted = true;
   while (gone) {
     otc_connection* next = gone->next;
@@ -462,7 +462,7 @@ static void emit_dropped_list(otc_session* s, otc_connection* gone) {
 
 /* --- server messages ------------------------------------------------------ */
 
-static void handle_connected(otc_session* s, const cJSON* message) {
+static void handle_connected(struct session* s, const cJSON* message) {
   if (s->phase != PHASE_CONNECTING && s->phase != PHASE_RECONNECTING) {
     protocol_error(s, "unexpected 'connected' message");
     return;
@@ -523,7 +523,7 @@ static void handle_connected(otc_session* s, const cJSON* message) {
   free(added);
 }
 
-static void connection_created(otc_session* s, const struct wire_connection* entry, int64_t seq) {
+static void connection_created(struct session* s, const struct wire_connection* entry, int64_t seq) {
   if ((s->self && strcmp(entry->id, s->self->id) == 0) || roster_find(&s->roster, entry->id)) {
     return; /* never about ourselves, never a duplicate */
   }
@@ -539,7 +539,7 @@ static void connection_created(otc_session* s, const struct wire_connection* ent
   connection->event_seq = -1;
 }
 
-static void connection_destroyed(otc_session* s, const struct wire_connection* entry,
+static void connection_destroyed(struct session* s, const struct wire_connection* entry,
                                  const char* reason, int64_t seq) {
   otc_connection* connection = roster_remove(&s->roster, entry->id);
   if (!connection) {
@@ -551,7 +551,7 @@ static void connection_destroyed(otc_session* s, const struct wire_connection* e
   connection_free(connection);
 }
 
-static void handle_events(otc_session* s, const cJSON* message) {
+static void handle_events(struct session* s, const cJSON* message) {
   if (s->phase != PHASE_CONNECTED) {
     otc_log(OTC_LOG_LEVEL_DEBUG, "session %s: events before 'connected' ignored",
             s->session_id);
@@ -591,7 +591,7 @@ static bool is_authorization_error(int64_t code) {
   return code == OTC_SESSION_AUTHORIZATION_FAILURE || code == OTC_SESSION_INVALID_SESSION;
 }
 
-static void handle_error(otc_session* s, const cJSON* message) {
+static void handle_error(struct session* s, const cJSON* message) {
   int64_t code;
   if (!wire_integer(message, "code", &code) || code == 0) {
     protocol_error(s, "malformed 'error' message");
@@ -620,14 +620,14 @@ static void handle_error(otc_session* s, const cJSON* message) {
   }
 }
 
-static void handle_disconnected(otc_session* s, const cJSON* message) {
+static void handle_disconnected(struct session* s, const cJSON* message) {
   enum otc_connection_drop_reason reason = drop_reason_parse(wire_string(message, "reason"));
   if (reason == OTC_CONNECTION_DROP_REASON_NONE) {
     reason = OTC_CONNECTION_DROP_REASON_FORCE_DISCONNECTED;
   }
   pthread_mutex_lock(&otc_g.lock);
   if (s->self) {
-    s->self->drop_reason = reason;
+    __atomic_store_n(&s->self->drop_reason, reason, __ATOMIC_RELAXED); /* read by any thread */
   }
   pthread_mutex_unlock(&otc_g.lock);
   if (s->announced) {
@@ -637,7 +637,7 @@ static void handle_disconnected(otc_session* s, const cJSON* message) {
   }
 }
 
-static void handle_message(otc_session* s, const char* text, size_t length) {
+static void handle_message(struct session* s, const char* text, size_t length) {
   if (s->phase == PHASE_CLOSING || s->phase == PHASE_IDLE) {
     return;
   }
@@ -660,7 +660,7 @@ static void handle_message(otc_session* s, const char* text, size_t length) {
 
 /* --- libwebsockets callbacks ---------------------------------------------- */
 
-static void on_established(otc_session* s, struct lws* wsi) {
+static void on_established(struct session* s, struct lws* wsi) {
   otc_log(OTC_LOG_LEVEL_DEBUG, "session %s: WebSocket open", s->session_id);
   s->wsi = wsi;
   s->socket = SOCKET_OPEN;
@@ -696,7 +696,7 @@ void session_release_buffers(void) {
 }
 
 /* Makes room for `needed` bytes in the session's receive buffer. */
-static bool reserve_incoming(otc_session* s, size_t needed) {
+static bool reserve_incoming(struct session* s, size_t needed) {
   if (needed <= s->incoming_capacity) {
     return true;
   }
@@ -723,7 +723,7 @@ static bool reserve_incoming(otc_session* s, size_t needed) {
 
 /* Keeps a receive buffer for the next message: small ones with their session
  * (while its socket lasts), the largest big one library-wide. */
-static void recycle_incoming(otc_session* s, char* buffer, size_t capacity) {
+static void recycle_incoming(struct session* s, char* buffer, size_t capacity) {
   if (capacity <= KEEP_INCOMING_BYTES && s->socket == SOCKET_OPEN && !s->incoming) {
     s->incoming = buffer;
     s->incoming_capacity = capacity;
@@ -736,7 +736,7 @@ static void recycle_incoming(otc_session* s, char* buffer, size_t capacity) {
   }
 }
 
-static void on_receive(otc_session* s, struct lws* wsi, const char* data, size_t length) {
+static void on_receive(struct session* s, struct lws* wsi, const char* data, size_t length) {
   s->last_received = lws_now_usecs();
   if (lws_frame_is_binary(wsi)) {
     protocol_error(s, "binary frame from the server");
@@ -779,7 +779,7 @@ static void on_receive(otc_session* s, struct lws* wsi, const char* data, size_t
   recycle_incoming(s, message, capacity);
 }
 
-static int on_writeable(otc_session* s, struct lws* wsi) {
+static int on_writeable(struct session* s, struct lws* wsi) {
   if (s->close_due) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
     return -1; /* libwebsockets sends the close frame and waits for the answer */
@@ -808,7 +808,7 @@ static int on_writeable(otc_session* s, struct lws* wsi) {
   return 0;
 }
 
-static void on_socket_gone(otc_session* s, struct lws* wsi, const char* why) {
+static void on_socket_gone(struct session* s, struct lws* wsi, const char* why) {
   lws_set_opaque_user_data(wsi, NULL);
   s->wsi = NULL;
   abandon_socket(s);
@@ -835,7 +835,7 @@ int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
   if (opaque == &orphan_marker) {
     return orphan_callback(wsi, reason);
   }
-  otc_session* s = opaque;
+  struct session* s = opaque;
   if (!s) {
     return 0; /* not ours, or abandoned */
   }
@@ -869,7 +869,7 @@ int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
 
 /* --- commands from the public functions ----------------------------------- */
 
-static void run_connect(otc_session* s, char* token) {
+static void run_connect(struct session* s, char* token) {
   if (s->phase != PHASE_IDLE) {
     free(token);
     return;
@@ -886,7 +886,7 @@ static void run_connect(otc_session* s, char* token) {
   open_socket(s);
 }
 
-static void run_disconnect(otc_session* s) {
+static void run_disconnect(struct session* s) {
   if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSING) {
     return;
   }
@@ -912,7 +912,7 @@ static void free_connection_list(otc_connection* list) {
 }
 
 /* Runs outside every callback of the session, so freeing it is safe. */
-static void run_delete(otc_session* s) {
+static void run_delete(struct session* s) {
   lws_sul_cancel(&s->retry_timer);
   lws_sul_cancel(&s->give_up_timer);
   if (s->wsi && s->socket == SOCKET_OPEN) {
@@ -939,7 +939,7 @@ static void run_delete(otc_session* s) {
   free(s);
 }
 
-static void run_inject(otc_session* s, int count) {
+static void run_inject(struct session* s, int count) {
   int64_t now = wall_clock_ms();
   for (int i = 0; i < count; i++) {
     char id[32];
@@ -961,14 +961,14 @@ static void run_inject(otc_session* s, int count) {
   }
 }
 
-static void run_drop_socket(otc_session* s) {
+static void run_drop_socket(struct session* s) {
   if (s->socket != SOCKET_NONE && s->phase != PHASE_CLOSING) {
     abandon_socket(s);
     socket_failed(s, OTC_SESSION_CONNECTION_FAILED, "socket dropped for a test");
   }
 }
 
-static bool is_deleted(otc_session* s) {
+static bool is_deleted(struct session* s) {
   pthread_mutex_lock(&otc_g.lock);
   bool deleted = s->deleted;
   pthread_mutex_unlock(&otc_g.lock);
@@ -976,7 +976,7 @@ static bool is_deleted(otc_session* s) {
 }
 
 void session_run_command(struct command* command) {
-  otc_session* s = command->session;
+  struct session* s = command->session;
   if (command->type != CMD_DELETE && is_deleted(s)) {
     return; /* its CMD_DELETE follows */
   }

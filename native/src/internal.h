@@ -132,39 +132,71 @@ enum command_type {
   CMD_STOP
 };
 
+struct session;
+
 struct command {
   struct command* next;
   enum command_type type;
-  otc_session* session;
+  struct session* session;
   char* token; /* CMD_CONNECT */
   int count;   /* CMD_INJECT */
 };
 
+/* The library's life: otc_init() moves it from DOWN to UP, otc_destroy()
+ * from UP through STOPPING back to DOWN. An otc_init() during STOPPING waits
+ * for DOWN, so the two never share (or tear down) one loop. */
+enum library_state { LIBRARY_DOWN, LIBRARY_UP, LIBRARY_STOPPING };
+
+/* One entry of the handle table. A handle names a slot and the generation
+ * of the session in it; a slot reused by a later session has a new
+ * generation, so an old handle never reaches the new session (ABA). */
+struct handle_slot {
+  struct session* session; /* NULL when free */
+  uint32_t generation;
+  uint32_t next_free;
+};
+
 /* The library's global state. `lock` guards everything marked so here and
- * in struct otc_session. */
+ * in struct session. */
 struct otc_global {
   pthread_mutex_t lock;
   pthread_cond_t callback_done;
-  bool initialized;            /* lock */
-  struct lws_context* context; /* set while initialized */
+  pthread_cond_t state_changed;   /* state left STOPPING */
+  enum library_state state;       /* lock */
+  struct lws_context* context;    /* set while UP or STOPPING */
   pthread_t thread;
-  struct command* queue_head; /* lock */
-  struct command* queue_tail; /* lock */
-  otc_session** live;         /* lock; sorted, for handle checks */
-  size_t live_count;          /* lock */
-  size_t live_capacity;       /* lock */
+  struct command* queue_head;     /* lock */
+  struct command* queue_tail;     /* lock */
+  struct handle_slot* slots;      /* lock */
+  uint32_t slot_count;            /* lock */
+  uint32_t slot_capacity;         /* lock */
+  uint32_t free_slot;             /* lock; UINT32_MAX when none */
+  uint32_t next_generation;       /* lock; never reset, so handles stay unique across inits */
+  size_t session_count;           /* lock */
 };
 
 extern struct otc_global otc_g;
 
 bool on_library_thread(void);
-/* Both need otc_g.lock held. */
-bool live_contains(const otc_session* session);
-bool live_add(otc_session* session);
-void live_remove(const otc_session* session);
+
+/* --- handles.c: handles <-> sessions; all need otc_g.lock held ------------ */
+
+/* Registers the session and sets its `handle`; false when out of memory. */
+bool handle_add(struct session* session);
+/* The live session a handle names, or NULL (NULL, stale, foreign). */
+struct session* handle_resolve(const otc_session* handle);
+void handle_remove(struct session* session);
+/* Any live session, or NULL; for otc_destroy(). */
+struct session* handle_any(void);
+/* Frees the table when the library is down and no session is left. */
+void handle_table_release(void);
+
 /* Needs otc_g.lock held; takes ownership of `command`. Wakes the loop. */
 void post_command_locked(struct command* command);
-struct command* command_new(enum command_type type, otc_session* session);
+struct command* command_new(enum command_type type, struct session* session);
+/* Unregisters the session (waiting for its running callback, unless on the
+ * library thread) and posts its preallocated delete. Needs otc_g.lock held. */
+void session_delete_locked(struct session* session);
 
 /* --- sessions: the public side (session.c) and the library thread's (engine.c) */
 
@@ -189,8 +221,9 @@ enum user_state {
   USER_DISCONNECTING  /* otc_session_disconnect() succeeded */
 };
 
-struct otc_session {
+struct session {
   /* Fixed at creation. */
+  otc_session* handle; /* what the application and the callbacks see */
   char* api_key;
   char* session_id;
   struct otc_session_callbacks callbacks;

@@ -1,6 +1,6 @@
 /* The library thread: one libwebsockets context and event loop shared by all
- * sessions, the command queue that other threads post to, and the registry of
- * live session handles. */
+ * sessions, the command queue that other threads post to, and the library
+ * state machine (otc_init / otc_destroy). */
 
 #include "internal.h"
 
@@ -10,6 +10,9 @@
 struct otc_global otc_g = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .callback_done = PTHREAD_COND_INITIALIZER,
+    .state_changed = PTHREAD_COND_INITIALIZER,
+    .state = LIBRARY_DOWN,
+    .free_slot = UINT32_MAX,
 };
 
 /* How long otc_destroy() lets deleted sessions finish their close handshakes. */
@@ -26,57 +29,9 @@ bool on_library_thread(void) {
   return is_library_thread;
 }
 
-/* --- live handles: a sorted array, so checking never touches the pointee --- */
-
-static size_t live_lower_bound(const otc_session* session) {
-  size_t low = 0;
-  size_t high = otc_g.live_count;
-  while (low < high) {
-    size_t mid = low + (high - low) / 2;
-    if ((uintptr_t)otc_g.live[mid] < (uintptr_t)session) {
-      low = mid + 1;
-    } else {
-      high = mid;
-    }
-  }
-  return low;
-}
-
-bool live_contains(const otc_session* session) {
-  size_t i = live_lower_bound(session);
-  return session && i < otc_g.live_count && otc_g.live[i] == session;
-}
-
-bool live_add(otc_session* session) {
-  if (otc_g.live_count == otc_g.live_capacity) {
-    size_t capacity = otc_g.live_capacity ? otc_g.live_capacity * 2 : 64;
-    otc_session** grown = realloc(otc_g.live, capacity * sizeof *grown);
-    if (!grown) {
-      return false;
-    }
-    otc_g.live = grown;
-    otc_g.live_capacity = capacity;
-  }
-  size_t i = live_lower_bound(session);
-  memmove(&otc_g.live[i + 1], &otc_g.live[i],
-          (otc_g.live_count - i) * sizeof *otc_g.live);
-  otc_g.live[i] = session;
-  otc_g.live_count++;
-  return true;
-}
-
-void live_remove(const otc_session* session) {
-  size_t i = live_lower_bound(session);
-  if (i < otc_g.live_count && otc_g.live[i] == session) {
-    memmove(&otc_g.live[i], &otc_g.live[i + 1],
-            (otc_g.live_count - i - 1) * sizeof *otc_g.live);
-    otc_g.live_count--;
-  }
-}
-
 /* --- commands ------------------------------------------------------------- */
 
-struct command* command_new(enum command_type type, otc_session* session) {
+struct command* command_new(enum command_type type, struct session* session) {
   struct command* command = calloc(1, sizeof *command);
   if (command) {
     command->type = type;
@@ -172,8 +127,14 @@ otc_status otc_init(void* reserved) {
   if (reserved) {
     return OTC_ERROR_INVALID_PARAM;
   }
+  if (on_library_thread()) {
+    return OTC_ERROR_INVALID_STATE;
+  }
   pthread_mutex_lock(&otc_g.lock);
-  if (otc_g.initialized) {
+  while (otc_g.state == LIBRARY_STOPPING) {
+    pthread_cond_wait(&otc_g.state_changed, &otc_g.lock); /* a destroy is under way */
+  }
+  if (otc_g.state == LIBRARY_UP) {
     pthread_mutex_unlock(&otc_g.lock);
     return OTC_ERROR_INVALID_STATE;
   }
@@ -199,9 +160,23 @@ otc_status otc_init(void* reserved) {
     otc_log(OTC_LOG_LEVEL_ERROR, "otc_init: cannot start the library thread");
     return OTC_ERROR;
   }
-  otc_g.initialized = true;
+  otc_g.state = LIBRARY_UP;
   pthread_mutex_unlock(&otc_g.lock);
   return OTC_SUCCESS;
+}
+
+/* As otc_session_delete() does it; needs otc_g.lock held. */
+void session_delete_locked(struct session* session) {
+  handle_remove(session);
+  session->deleted = true;
+  if (!on_library_thread()) {
+    /* A callback of this session may be running: let it finish. */
+    session->delete_waiting = true;
+    while (session->in_callback) {
+      pthread_cond_wait(&otc_g.callback_done, &otc_g.lock);
+    }
+  }
+  post_command_locked(session->delete_command);
 }
 
 otc_status otc_destroy(void) {
@@ -209,39 +184,38 @@ otc_status otc_destroy(void) {
     return OTC_ERROR_INVALID_STATE;
   }
   pthread_mutex_lock(&otc_g.lock);
-  if (!otc_g.initialized) {
+  if (otc_g.state != LIBRARY_UP) {
+    while (otc_g.state == LIBRARY_STOPPING) {
+      pthread_cond_wait(&otc_g.state_changed, &otc_g.lock); /* the other destroy ends */
+    }
     pthread_mutex_unlock(&otc_g.lock);
     return OTC_ERROR_NOT_INITIALIZED;
   }
-  otc_g.initialized = false;
-  pthread_mutex_unlock(&otc_g.lock);
+  otc_g.state = LIBRARY_STOPPING; /* no new session from here on */
 
-  /* Delete what is left, as otc_session_delete() would. */
-  for (;;) {
-    pthread_mutex_lock(&otc_g.lock);
-    otc_session* session = otc_g.live_count ? otc_g.live[0] : NULL;
-    pthread_mutex_unlock(&otc_g.lock);
-    if (!session || otc_session_delete(session) != OTC_SUCCESS) {
-      break;
-    }
+  /* Delete what is left. Each delete is whole under the lock, so a delete
+   * racing from another thread either wins (its session is gone from the
+   * table) or finds the handle invalid; the loop goes on until none is left. */
+  for (struct session* session; (session = handle_any()) != NULL;) {
+    session_delete_locked(session);
   }
-  pthread_mutex_lock(&otc_g.lock);
   stop_command.next = NULL;
   post_command_locked(&stop_command);
   pthread_mutex_unlock(&otc_g.lock);
+
   pthread_join(otc_g.thread, NULL);
   for (struct command* left = take_commands(); left;) {
     struct command* next = left->next;
     command_free(left);
     left = next;
   }
-
   lws_context_destroy(otc_g.context);
+
   pthread_mutex_lock(&otc_g.lock);
   otc_g.context = NULL;
-  free(otc_g.live);
-  otc_g.live = NULL;
-  otc_g.live_count = otc_g.live_capacity = 0;
+  handle_table_release();
+  otc_g.state = LIBRARY_DOWN;
+  pthread_cond_broadcast(&otc_g.state_changed);
   pthread_mutex_unlock(&otc_g.lock);
   return OTC_SUCCESS;
 }

@@ -11,7 +11,7 @@ static bool non_empty(const char* text) {
   return text && text[0] != '\0';
 }
 
-static void session_free_unregistered(otc_session* s) {
+static void session_free_unregistered(struct session* s) {
   settings_free_fields(&s->settings);
   free(s->delete_command);
   free(s->api_key);
@@ -31,7 +31,7 @@ otc_session* otc_session_new_with_settings(const char* apikey, const char* sessi
     otc_log(OTC_LOG_LEVEL_ERROR, "otc_session_new: API key, session ID and callbacks are required");
     return NULL;
   }
-  otc_session* s = calloc(1, sizeof *s);
+  struct session* s = calloc(1, sizeof *s);
   if (!s) {
     return NULL;
   }
@@ -56,8 +56,9 @@ otc_session* otc_session_new_with_settings(const char* apikey, const char* sessi
     return NULL;
   }
   pthread_mutex_lock(&otc_g.lock);
-  bool initialized = otc_g.initialized;
-  bool added = initialized && live_add(s);
+  bool initialized = otc_g.state == LIBRARY_UP;
+  bool added = initialized && handle_add(s);
+  otc_session* handle = s->handle;
   pthread_mutex_unlock(&otc_g.lock);
   if (!added) {
     if (!initialized) {
@@ -66,24 +67,26 @@ otc_session* otc_session_new_with_settings(const char* apikey, const char* sessi
     session_free_unregistered(s);
     return NULL;
   }
-  return s;
+  return handle;
 }
 
 /* Posts a command of `type` if the session is live and in `required` state;
  * then moves it to `next` state. */
-static otc_status post_if(otc_session* s, enum command_type type,
+static otc_status post_if(otc_session* handle, enum command_type type,
                           enum user_state required, enum user_state next,
                           char* token, int count) {
-  struct command* command = command_new(type, s);
+  struct command* command = command_new(type, NULL);
   otc_status status = OTC_SUCCESS;
   pthread_mutex_lock(&otc_g.lock);
-  if (!live_contains(s)) {
+  struct session* s = handle_resolve(handle);
+  if (!s) {
     status = OTC_ERROR_INVALID_HANDLE;
   } else if (s->user_state != required) {
     status = OTC_ERROR_INVALID_STATE;
   } else if (!command) {
     status = OTC_ERROR_NO_MEMORY;
   } else {
+    command->session = s;
     command->token = token;
     command->count = count;
     token = NULL;
@@ -97,9 +100,9 @@ static otc_status post_if(otc_session* s, enum command_type type,
   return status;
 }
 
-static bool is_live(const otc_session* s) {
+static bool is_live(const otc_session* handle) {
   pthread_mutex_lock(&otc_g.lock);
-  bool live = live_contains(s);
+  bool live = handle_resolve(handle) != NULL;
   pthread_mutex_unlock(&otc_g.lock);
   return live;
 }
@@ -132,31 +135,27 @@ otc_status otc_session_test_drop_socket(otc_session* session) {
 
 otc_status otc_session_delete(otc_session* session) {
   pthread_mutex_lock(&otc_g.lock);
-  if (!live_contains(session)) {
-    pthread_mutex_unlock(&otc_g.lock);
-    return OTC_ERROR_INVALID_HANDLE;
+  struct session* s = handle_resolve(session);
+  if (s) {
+    session_delete_locked(s);
   }
-  live_remove(session);
-  session->deleted = true;
-  if (!on_library_thread()) {
-    /* A callback of this session may be running: let it finish. */
-    session->delete_waiting = true;
-    while (session->in_callback) {
-      pthread_cond_wait(&otc_g.callback_done, &otc_g.lock);
-    }
-  }
-  post_command_locked(session->delete_command);
   pthread_mutex_unlock(&otc_g.lock);
-  return OTC_SUCCESS;
+  return s ? OTC_SUCCESS : OTC_ERROR_INVALID_HANDLE;
 }
 
 const char* otc_session_get_id(const otc_session* session) {
-  return is_live(session) ? session->session_id : NULL;
+  /* Read under the lock: a delete may free the session right after. */
+  pthread_mutex_lock(&otc_g.lock);
+  struct session* s = handle_resolve(session);
+  const char* id = s ? s->session_id : NULL;
+  pthread_mutex_unlock(&otc_g.lock);
+  return id;
 }
 
 const otc_connection* otc_session_get_connection(const otc_session* session) {
   pthread_mutex_lock(&otc_g.lock);
-  const otc_connection* self = live_contains(session) ? session->self : NULL;
+  struct session* s = handle_resolve(session);
+  const otc_connection* self = s ? s->self : NULL;
   pthread_mutex_unlock(&otc_g.lock);
   return self;
 }
