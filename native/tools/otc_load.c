@@ -68,6 +68,8 @@ static const char usage[] =
     "  roster [full]             one roster line per client, then roster_end\n"
     "  roster-client I           one client's roster with its IDs\n"
     "  stats | marks             a progress line now / every mark so far\n"
+    "  seqlog SESSION            the session's events seen here by seq, with\n"
+    "                            connection, data and drop reason\n"
     "  echo TEXT                 answers {\"type\":\"echo\",\"text\":TEXT}\n"
     "  deafen I                  test fault: client I ignores all later events\n"
     "  inject N                  N created+dropped pairs through libotc's test hook\n"
@@ -129,6 +131,7 @@ struct group {
   char* name;
   /* interned IDs */
   char** ids;
+  char** datas; /* each ID's connection data, once an event carried it */
   uint64_t* id_hashes;
   int id_count, id_capacity;
   int* slots; /* open addressing: index + 1, 0 = empty */
@@ -140,7 +143,8 @@ struct group {
   int full_count;
   bool full_reported;
   int64_t first_full_ns, last_full_ns;
-  /* seq -> event, to compare clients; (index << 1 | dropped) + 1, 0 unknown */
+  /* seq -> event, to compare clients and for `seqlog`;
+   * (index << 3 | reason << 1 | dropped) + 1, 0 unknown */
   int32_t* seq_events;
   int64_t seq_capacity;
   bool seq_check_off; /* after a server restart seqs start over */
@@ -333,10 +337,12 @@ static int group_intern(struct group* g, const char* id) {
   if (g->id_count == g->id_capacity) {
     g->id_capacity = g->id_capacity ? g->id_capacity * 2 : 64;
     g->ids = xrealloc(g->ids, sizeof *g->ids * g->id_capacity);
+    g->datas = xrealloc(g->datas, sizeof *g->datas * g->id_capacity);
     g->id_hashes = xrealloc(g->id_hashes, sizeof *g->id_hashes * g->id_capacity);
   }
   int index = g->id_count++;
   g->ids[index] = xstrdup(id);
+  g->datas[index] = NULL;
   g->id_hashes[index] = h;
   if (g->id_count * 2 > g->slot_count) {
     group_rehash(g);
@@ -466,10 +472,13 @@ static const char* own_id_of(otc_session* session) {
   return otc_connection_get_id(otc_session_get_connection(session));
 }
 
+static const char* const reason_names[4] = {
+    "none", "clientDisconnected", "networkDisconnected", "forceDisconnected"};
+
 /* --- seq checks (only when libotc exposes the event seq) ------------------- */
 
 #ifdef OTC_HAVE_EVENT_SEQ
-static void check_seq(struct client* c, int64_t seq, int index, bool dropped) {
+static void check_seq(struct client* c, int64_t seq, int index, bool dropped, int reason) {
   if (seq < 0) {
     return; /* from a roster snapshot or a reconciliation, not an event */
   }
@@ -493,14 +502,16 @@ static void check_seq(struct client* c, int64_t seq, int index, bool dropped) {
            sizeof *g->seq_events * (size_t)(capacity - g->seq_capacity));
     g->seq_capacity = capacity;
   }
-  int32_t event = (int32_t)(((uint32_t)index << 1) | (dropped ? 1u : 0u)) + 1;
+  int32_t event =
+      (int32_t)(((uint32_t)index << 3) | ((uint32_t)(reason & 3) << 1) | (dropped ? 1u : 0u)) + 1;
   if (g->seq_events[seq] == 0) {
     g->seq_events[seq] = event;
   } else if (g->seq_events[seq] != event) {
     int32_t other = g->seq_events[seq] - 1;
-    snprintf(detail, sizeof detail, "seq %" PRId64 " is %s of another client's %s",
-             seq, dropped ? "dropped" : "created", (other & 1) ? "dropped" : "created");
-    violation(c, "seq_mismatch", g->ids[other >> 1], detail);
+    snprintf(detail, sizeof detail, "seq %" PRId64 " is %s (%s) here, %s (%s) of %s at another client",
+             seq, dropped ? "dropped" : "created", reason_names[reason & 3],
+             (other & 1) ? "dropped" : "created", reason_names[(other >> 1) & 3], g->ids[other >> 3]);
+    violation(c, "seq_mismatch", g->ids[index], detail);
   }
 }
 #endif
@@ -513,8 +524,6 @@ static bool is_marked(const char* data) {
 }
 
 static cJSON* mark_line(const struct mark* m) {
-  static const char* const reason_names[4] = {
-      "none", "clientDisconnected", "networkDisconnected", "forceDisconnected"};
   cJSON* o = line_new("mark");
   cJSON_AddStringToObject(o, "event", m->dropped ? "dropped" : "created");
   cJSON_AddStringToObject(o, "session", m->group->name);
@@ -629,7 +638,10 @@ static void on_connection_created(otc_session* session, void* user_data,
     }
   }
 #ifdef OTC_HAVE_EVENT_SEQ
-  check_seq(c, seq, index, false);
+  if (index < c->group->id_count && !c->group->datas[index] && data) {
+    c->group->datas[index] = xstrdup(data);
+  }
+  check_seq(c, seq, index, false, 0);
 #else
   (void)seq;
 #endif
@@ -678,7 +690,7 @@ static void on_connection_dropped(otc_session* session, void* user_data,
     }
   }
 #ifdef OTC_HAVE_EVENT_SEQ
-  check_seq(c, seq, index, true);
+  check_seq(c, seq, index, true, reason);
 #else
   (void)seq;
 #endif
@@ -951,6 +963,34 @@ static void dump_rosters(bool with_ids) {
   pthread_mutex_unlock(&lock);
 }
 
+/* One `seqlog` line: every event of the session seen here, by seq, as the
+ * first client to see each seq saw it (the others were checked against it).
+ * The harness compares these logs across processes: one order for all. */
+static void dump_seqlog(const char* session_id) {
+  pthread_mutex_lock(&lock);
+  struct group* g = group_find(session_id, false);
+  cJSON* o = line_new("seqlog");
+  cJSON_AddStringToObject(o, "session", session_id);
+  cJSON_AddBoolToObject(o, "restarted", g && g->seq_check_off);
+  cJSON* events = cJSON_AddArrayToObject(o, "events");
+  for (int64_t seq = 0; g && seq < g->seq_capacity; seq++) {
+    int32_t event = g->seq_events[seq] - 1;
+    if (event < 0) {
+      continue;
+    }
+    int index = event >> 3;
+    cJSON* e = cJSON_CreateArray();
+    cJSON_AddItemToArray(e, cJSON_CreateNumber((double)seq));
+    cJSON_AddItemToArray(e, cJSON_CreateString((event & 1) ? "dropped" : "created"));
+    cJSON_AddItemToArray(e, cJSON_CreateString(g->ids[index]));
+    cJSON_AddItemToArray(e, cJSON_CreateString(g->datas[index] ? g->datas[index] : ""));
+    cJSON_AddItemToArray(e, cJSON_CreateString((event & 1) ? reason_names[(event >> 1) & 3] : ""));
+    cJSON_AddItemToArray(events, e);
+  }
+  emit(o);
+  pthread_mutex_unlock(&lock);
+}
+
 static void dump_marks(void) {
   pthread_mutex_lock(&lock);
   for (struct mark* m = marks; m; m = m->next) {
@@ -1075,6 +1115,8 @@ static void run_command(char* line) {
     pthread_mutex_lock(&lock);
     emit_progress();
     pthread_mutex_unlock(&lock);
+  } else if (strcmp(cmd, "seqlog") == 0 && n == 2) {
+    dump_seqlog(w[1]);
   } else if (strcmp(cmd, "marks") == 0) {
     dump_marks();
   } else if (strcmp(cmd, "echo") == 0) {

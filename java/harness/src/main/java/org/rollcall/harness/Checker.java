@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The invariant we promise, checked once a scenario settles: every live client's roster equals
@@ -38,7 +39,21 @@ final class Checker {
         }
         List<Violation> all = new ArrayList<>(problems);
         all.addAll(clientReports(harness));
+        all.addAll(order(harness, expected));
         return all;
+    }
+
+    /** One order and the right reasons across the otc-load processes, session by session ({@link EventOrder}). */
+    static List<Violation> order(Harness harness, Expectation expected) {
+        List<Violation> problems = new ArrayList<>();
+        for (String sessionId : expected.members().keySet()) {
+            List<EventOrder.Log> logs = new ArrayList<>();
+            for (LoadProcess process : harness.processes()) {
+                logs.add(process.seqlog(sessionId, ROSTER_TIMEOUT));
+            }
+            problems.addAll(EventOrder.check(sessionId, logs, expected.dropReason(sessionId)));
+        }
+        return problems;
     }
 
     /** The violations the clients themselves reported so far. */
@@ -98,10 +113,35 @@ final class Checker {
 
     private static void checkSession(Harness harness, Expectation expected, String sessionId, List<RosterLine> live,
                                      Map<RosterLine, LoadProcess> owners, boolean details, List<Violation> problems) {
-        Admin.Listing listing = harness.admin.connections(sessionId);
-        Set<String> listed = new HashSet<>(listing.ids());
+        List<String> listing = harness.admin.connections(sessionId).ids();
+        Map<String, Integer> watcherTotals = new HashMap<>();
+        for (WatchProcess watcher : harness.watchers()) {
+            if (watcher.sessionId().equals(sessionId)) {
+                watcherTotals.put(watcher.name(), watcher.total());
+            }
+        }
+        int[] detailed = {0};
+        Function<RosterLine, RosterLine> withIds = line -> {
+            LoadProcess owner = owners.get(line);
+            return details && detailed[0]++ < DETAILED && owner != null ? owner.roster(line.client(), ROSTER_TIMEOUT)
+                    : line;
+        };
+        problems.addAll(compareSession(sessionId, listing, expected, live, watcherTotals, withIds));
+    }
+
+    /**
+     * The invariant for one session, from what the server lists and what the clients hold: no
+     * duplicate or unknown ID on the server (a ghost there), no live client missing from it, every
+     * roster equal to the list minus the client itself (else its ghosts and missing members, when
+     * {@code withIds} can give the IDs), and every otc-watch total equal to the count.
+     */
+    static List<Violation> compareSession(String sessionId, List<String> listing, Expectation expected,
+                                          List<RosterLine> live, Map<String, Integer> watcherTotals,
+                                          Function<RosterLine, RosterLine> withIds) {
+        List<Violation> problems = new ArrayList<>();
+        Set<String> listed = new HashSet<>(listing);
         String where = "session " + sessionId;
-        if (listed.size() != listing.ids().size()) {
+        if (listed.size() != listing.size()) {
             problems.add(new Violation(where, "server_duplicate", "the server lists an ID twice"));
         }
         if (listed.size() != expected.members(sessionId)) {
@@ -124,7 +164,6 @@ final class Checker {
                     missing.size() + " live clients are not listed: " + first(missing)));
         }
         long sum = RosterHash.sum(listed);
-        int detailed = 0;
         for (RosterLine line : live) {
             boolean listedSelf = listed.contains(line.id());
             int others = listedSelf ? listed.size() - 1 : listed.size();
@@ -133,18 +172,19 @@ final class Checker {
                 continue;
             }
             String detail = "holds " + line.count() + ", the server lists " + others + " others";
-            LoadProcess owner = owners.get(line);
-            if (details && detailed++ < DETAILED && owner != null) {
-                detail += difference(owner.roster(line.client(), ROSTER_TIMEOUT), listed);
+            RosterLine held = withIds.apply(line);
+            if (held != null && held.ids() != null) {
+                detail += difference(held, listed);
             }
             problems.add(new Violation(line.who(), "roster_mismatch", detail));
         }
-        for (WatchProcess watcher : harness.watchers()) {
-            if (watcher.sessionId().equals(sessionId) && watcher.total() != listed.size()) {
-                problems.add(new Violation(watcher.name(), "watch_total",
-                        "otc-watch counts " + watcher.total() + ", the server lists " + listed.size()));
+        watcherTotals.forEach((watcher, total) -> {
+            if (total != listed.size()) {
+                problems.add(new Violation(watcher, "watch_total",
+                        "otc-watch counts " + total + ", the server lists " + listed.size()));
             }
-        }
+        });
+        return problems;
     }
 
     private static String difference(RosterLine held, Set<String> listed) {

@@ -32,7 +32,8 @@ final class Churn implements Scenario {
 
         // Joins and leaves per second: the given rate, else a tenth of the session.
         double perSecond = options.rate() > 0 ? options.rate() : Math.max(2, options.clients() / 10.0);
-        Expectation expected = new Expectation().members(sessionId, members);
+        Expectation expected = new Expectation().members(sessionId, members)
+                .dropReason(sessionId, "clientDisconnected"); // clean leaves only
         Map<String, Double> before = harness.admin.metrics();
         harness.progress.phase("churning", members);
         long end = System.nanoTime() + options.duration().toNanos();

@@ -7,7 +7,18 @@ import java.util.Map;
 final class Expectation {
     private final Map<String, Integer> members = new LinkedHashMap<>();
     private final Map<String, Integer> untracked = new LinkedHashMap<>();
+    private final Map<String, String> dropReasons = new LinkedHashMap<>();
     private boolean endedAllowed;
+
+    /** Every drop in the session must carry this reason; without one, no drop is expected at all. */
+    synchronized Expectation dropReason(String sessionId, String reason) {
+        dropReasons.put(sessionId, reason);
+        return this;
+    }
+
+    synchronized String dropReason(String sessionId) {
+        return dropReasons.get(sessionId);
+    }
 
     /** {@code delta} more (or fewer) members of the session. */
     synchronized Expectation members(String sessionId, int delta) {

@@ -52,7 +52,8 @@ final class KillStorm implements Scenario {
             process.add(sessionId, harness.token(sessionId, data), "");
         }
         List<WatchProcess> doomedWatchers = new ArrayList<>();
-        Expectation expected = new Expectation().members(sessionId, members - watchers);
+        Expectation expected = new Expectation().members(sessionId, members - watchers)
+                .dropReason(sessionId, "networkDisconnected"); // kill -9 only
         for (int i = 0; i < watchers; i++) {
             boolean victim = i < victimWatchers;
             String data = (victim ? "mark:w" : "w:") + i;

@@ -285,6 +285,21 @@ final class LoadProcess implements AutoCloseable {
         return result;
     }
 
+    /** The session's events seen here, by seq ({@code seqlog}); see {@link EventOrder}. */
+    EventOrder.Log seqlog(String sessionId, Duration timeout) {
+        CompletableFuture<JsonNode> answer = awaitNext(line -> type(line).equals("seqlog")
+                && line.path("session").asText().equals(sessionId));
+        send("seqlog " + sessionId);
+        try {
+            return EventOrder.Log.fromJson(name, answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HarnessException("interrupted");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new HarnessException(name + " did not answer seqlog within " + timeout, e);
+        }
+    }
+
     static String type(JsonNode line) {
         return line.path("type").asText();
     }

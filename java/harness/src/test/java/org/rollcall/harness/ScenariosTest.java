@@ -116,13 +116,41 @@ class ScenariosTest {
             List<String> left = process.leave(1, "x", SETTLE);
             assertEquals(1, left.size());
 
-            List<Violation> violations = Checker.settle(harness, new Expectation().members(sessionId, 4),
-                    Duration.ofSeconds(2));
+            List<Violation> violations = Checker.settle(harness, new Expectation().members(sessionId, 4)
+                    .dropReason(sessionId, "clientDisconnected"), Duration.ofSeconds(2));
 
             assertEquals(1, violations.size(), violations.toString());
             Violation stale = violations.get(0);
             assertEquals("roster_mismatch", stale.kind());
             assertTrue(stale.detail().contains("ghosts (held, not listed): [" + left.get(0) + "]"), stale.detail());
+        } finally {
+            harness.stopClients();
+        }
+    }
+
+    @Test
+    void checkerCatchesAWrongReasonAcrossProcesses() {
+        // Two processes watch one session; the server removes a member (forceDisconnected) where
+        // the expectation says clean leaves only: both processes' seq logs carry the wrong reason.
+        String sessionId = Clients.newSessionId("reason");
+        List<LoadProcess> processes = List.of(harness.spawn(200), harness.spawn(200));
+        try {
+            List<CompletableFuture<JsonNode>> fulls = Clients.expect(processes, sessionId, 4);
+            for (int i = 0; i < 4; i++) {
+                processes.get(i % 2).add(sessionId, harness.token(sessionId, "c:" + i), "");
+            }
+            Clients.awaitFull(harness, fulls, sessionId, 4, 0, SETTLE);
+            String victim = harness.admin.connections(sessionId).ids().get(0);
+            assertTrue(harness.admin.forceDisconnect(sessionId, victim));
+            Expectation expected = new Expectation().members(sessionId, 3).allowEnded()
+                    .dropReason(sessionId, "clientDisconnected");
+
+            List<Violation> violations = Checker.settle(harness, expected, SETTLE);
+
+            assertEquals(List.of("wrong_reason"), violations.stream().map(Violation::kind).toList(),
+                    violations.toString());
+            assertTrue(violations.get(0).detail().contains("dropped " + victim)
+                    && violations.get(0).detail().contains("forceDisconnected"), violations.toString());
         } finally {
             harness.stopClients();
         }
