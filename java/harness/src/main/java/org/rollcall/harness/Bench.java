@@ -34,7 +34,7 @@ final class Bench implements Callable<Integer> {
     String name;
 
     @Option(names = "--only", split = ",", paramLabel = "PART",
-            description = "Run only these parts: capacity, latency, storm, departure, callback.")
+            description = "Run only these parts: capacity, latency, storm, departure, floor, callback.")
     List<String> only = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, to try the suite out in a few minutes.")
@@ -77,6 +77,9 @@ final class Bench implements Callable<Integer> {
             description = "Main class that measures the cost of a callback into Java (from java/binding).")
     String callbackClass;
 
+    /** Observers of a departure (Measure.departure): the floor's second fan-out size. */
+    private static final int DEPARTURE_OBSERVERS = 20;
+
     private Harness harness;
 
     @Override
@@ -117,6 +120,8 @@ final class Bench implements Callable<Integer> {
             part(report, "latency", () -> measure.loneLatency(members, probes));
             part(report, "storm", () -> measure.joinStorms(storms));
             part(report, "departure", measure::departure);
+            part(report, "floor", () -> report.floor(Floor.measure(floorBinary(), pinned, runs, storms,
+                    List.of(members, DEPARTURE_OBSERVERS))));
             part(report, "callback", () -> measure.callbackCost(callbackClass));
             if (sharedCores) {
                 Report shared = new Report(started);
@@ -125,6 +130,8 @@ final class Bench implements Callable<Integer> {
                 part(shared, "latency", () -> again.loneLatency(members, probes));
                 part(shared, "storm", () -> again.joinStorms(storms));
                 part(shared, "departure", again::departure);
+                part(shared, "floor", () -> shared.floor(Floor.measure(floorBinary(), Placement.SHARED, runs, storms,
+                        List.of(members, DEPARTURE_OBSERVERS))));
                 report.sharedCores(shared);
             }
             report.server(server);
@@ -136,6 +143,12 @@ final class Bench implements Callable<Integer> {
         return Main.PASSED;
     }
 
+    /** otc-floor, installed next to otc-load. */
+    private Path floorBinary() {
+        Path load = target.otcLoad != null ? target.otcLoad : Tools.find("otc-load");
+        return load.toAbsolutePath().resolveSibling("otc-floor");
+    }
+
     /** Every jar and binary this run executes, for the report's hashes. */
     private Map<String, Path> artifacts() {
         Map<String, Path> artifacts = new LinkedHashMap<>();
@@ -145,6 +158,7 @@ final class Bench implements Callable<Integer> {
         artifacts.put("otc-load", load);
         Path lib = load.toAbsolutePath().getParent().resolveSibling("lib").resolve("libotc.so.0");
         artifacts.put("libotc", java.nio.file.Files.exists(lib) ? lib : null);
+        artifacts.put("otc-floor", floorBinary());
         return artifacts;
     }
 

@@ -81,6 +81,27 @@ final class Report {
         json.put("join_storm", storms);
     }
 
+    void floor(Map<String, Object> section) {
+        json.put("floor", section);
+    }
+
+    /** Our figure over the floor's median, e.g. "12.3x"; empty when there is no floor for it. */
+    private String ratio(double ours, Map<String, Object> floorRuns) {
+        double floor = number(floorRuns, "median");
+        if (Double.isNaN(ours) || Double.isNaN(floor) || floor <= 0) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "%.1f×", ours / floor);
+    }
+
+    private Map<String, Object> floorStorm(Object members) {
+        return map(map(map("floor"), "storm"), String.valueOf(members));
+    }
+
+    private Map<String, Object> floorFanout(Object members) {
+        return map(map(map("floor"), "fanout"), String.valueOf(members));
+    }
+
     void departure(Map<String, Object> section) {
         json.put("departure", section);
     }
@@ -126,6 +147,7 @@ final class Report {
         joinStorms(md);
         capacity(md);
         departure(md);
+        floorSection(md);
         callbackCost(md);
         if (!failures.isEmpty()) {
             md.append("\n## Parts that did not run to the end\n\n");
@@ -176,7 +198,9 @@ final class Report {
             add(rows, "lone-event latency " + tail + " (" + upperStats.get("n") + " probes"
                             + (tail.equals("p95") ? ": too few for a p99" : "") + "), " + lone.get("members")
                             + " members", "p99 < 2 ms",
-                    "between " + ms(low) + " and " + ms(high) + runs, tail.equals("p99") && high < LONE_P99_MS);
+                    "between " + ms(low) + " and " + ms(high) + runs + floorNote(high,
+                            map(floorFanout(lone.get("members")), "p95_ms"), "the p95 fan-out floor"),
+                    tail.equals("p99") && high < LONE_P99_MS);
         }
         for (Map<String, Object> storm : storms) {
             if (((Number) storm.get("members")).intValue() == STORM_TARGET_MEMBERS) {
@@ -184,7 +208,9 @@ final class Report {
                 double worst = number(runs, "max");
                 add(rows, "join storm of 2000, time to full rosters", "< 5 s",
                         storm.containsKey("failed") ? "did not converge" : medianRange(runs) + " over "
-                                + storm.get("runs") + " runs", worst < STORM_TARGET_MS);
+                                + storm.get("runs") + " runs" + floorNote(number(runs, "median"),
+                                map(floorStorm(storm.get("members")), "batched_ms"), "the batched floor"),
+                        worst < STORM_TARGET_MS);
             }
         }
         if (!storms.isEmpty() && storms.stream().noneMatch(s -> ((Number) s.get("members")).intValue()
@@ -245,9 +271,17 @@ final class Report {
         Map<String, Object> stats = map(departure, kind);
         if (!stats.isEmpty()) {
             double max = number(stats, "max");
-            add(rows, what + " (" + stats.get("n") + " runs)", target, medianRange(map(stats, "runs_ms")),
+            String note = kind.equals("graceful") ? floorNote(number(map(stats, "runs_ms"), "median"),
+                    map(floorFanout(departure.get("observers")), "p50_ms"), "the fan-out floor") : "";
+            add(rows, what + " (" + stats.get("n") + " runs)", target, medianRange(map(stats, "runs_ms")) + note,
                     max <= limit);
         }
+    }
+
+    /** "; 12.3× the batched floor (40 ms)", or nothing without a floor. */
+    private String floorNote(double ours, Map<String, Object> floorRuns, String which) {
+        String ratio = ratio(ours, floorRuns);
+        return ratio.isEmpty() ? "" : "; " + ratio + " " + which + " (" + ms(number(floorRuns, "median")) + ")";
     }
 
     private static void add(Map<String, Row> rows, String what, String target, String measured, boolean met) {
@@ -343,18 +377,23 @@ final class Report {
                 + "counters over the storm; CPU is user+system time of the server and of the otc-load processes.\n\n");
         md.append("Each size runs several times: converged, all connected and events/s are the median, then the "
                 + "range (min–max); the other columns are the median run's.\n\n");
-        md.append("| N | runs | client processes | converged | all connected | events | frames | events/s | events per frame "
-                + "| server CPU (kernel) | client CPU (kernel) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| N | runs | client processes | converged | × floor, batched / unbatched | all connected | events | frames "
+                + "| events/s | events per frame | server CPU (kernel) | client CPU (kernel) |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> s : storms) {
             if (s.containsKey("failed")) {
                 md.append("| ").append(s.get("members")).append(" | ").append(s.get("runs_converged_before"))
-                        .append(" converged, then one did not (below) | | | | | | | | | |\n");
+                        .append(" converged, then one did not (below) | | | | | | | | | | |\n");
                 continue;
             }
             md.append(String.format(Locale.ROOT,
-                    "| %s | %s | %s | %s | %s | %,d | %,d | %s | %.1f | %,d ms (%.0f%%) | %,d ms (%.0f%%) |%n",
+                    "| %s | %s | %s | %s | %s | %s | %,d | %,d | %s | %.1f | %,d ms (%.0f%%) | %,d ms (%.0f%%) |%n",
                     s.get("members"), s.get("runs"), s.get("client_processes"),
-                    medianRange(map(s, "convergence_ms_runs")), medianRange(map(s, "all_connected_ms_runs")),
+                    medianRange(map(s, "convergence_ms_runs")),
+                    ratio(number(map(s, "convergence_ms_runs"), "median"), map(floorStorm(s.get("members")), "batched_ms"))
+                            + " / " + ratio(number(map(s, "convergence_ms_runs"), "median"),
+                            map(floorStorm(s.get("members")), "unbatched_ms")),
+                    medianRange(map(s, "all_connected_ms_runs")),
                     ((Number) s.get("events_sent")).longValue(), ((Number) s.get("frames_sent")).longValue(),
                     countRange(map(s, "events_per_second_runs")),
                     number(s, "events_per_frame"), ((Number) s.get("server_cpu_ms")).longValue(),
@@ -427,6 +466,38 @@ final class Report {
                     held, mb(baseHeap), kb(heap), mb(baseHeap + 100_000 * heap), mb(baseRss), kb(rss),
                     mb(baseRss + 100_000 * rss), serverCpu, held, serverCpu / 100 * 100_000 / held));
         }
+    }
+
+    private void floorSection(StringBuilder md) {
+        Map<String, Object> floor = map("floor");
+        if (floor.isEmpty()) {
+            return;
+        }
+        md.append("\n## The physical floor\n\n`otc-floor` (native/tools) in the same run: frames of ")
+                .append(floor.get("frame_bytes")).append(" bytes (a WebSocket frame of one event) from one writer "
+                        + "thread to N loopback TCP sockets, drained by one reader thread with epoll; no JSON, no "
+                        + "protocol. ").append(floor.get("placement")).append(" (writer where the server runs, reader "
+                        + "where the clients run). A storm of N is N(N-1)/2 frames round-robin over N sockets, one "
+                        + "write per frame (unbatched) or 64 per write (batched); at most ")
+                .append(String.format(Locale.ROOT, "%,d", Floor.MAX_FRAMES)).append(" frames are written and a "
+                        + "bigger storm is projected from that rate. A lone event is one frame to each of N sockets ("
+                        + Floor.FANOUT_ROUNDS + " rounds per run). Median of ").append(floor.get("runs"))
+                .append(" runs, then min–max.\n\n| floor | unbatched | batched |\n|---|---|---|\n");
+        map(floor, "storm").forEach((n, value) -> {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> storm = (Map<String, Object>) value;
+            md.append("| storm of ").append(n).append(" (").append(String.format(Locale.ROOT, "%,d",
+                            ((Number) storm.get("frames")).longValue())).append(" frames) | ")
+                    .append(medianRange(map(storm, "unbatched_ms"))).append(" | ")
+                    .append(medianRange(map(storm, "batched_ms"))).append(" |\n");
+        });
+        md.append("\n| fan-out: one frame to each of N sockets | p50 | p95 |\n|---|---|---|\n");
+        map(floor, "fanout").forEach((n, value) -> {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> fanout = (Map<String, Object>) value;
+            md.append("| N = ").append(n).append(" | ").append(medianRange(map(fanout, "p50_ms"))).append(" | ")
+                    .append(medianRange(map(fanout, "p95_ms"))).append(" |\n");
+        });
     }
 
     private void departure(StringBuilder md) {

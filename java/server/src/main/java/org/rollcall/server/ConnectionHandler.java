@@ -4,12 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.net.InetSocketAddress;
 import java.util.UUID;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.rollcall.token.InvalidTokenException;
 import org.rollcall.token.TokenClaims;
@@ -18,48 +17,55 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The protocol on one WebSocket: the first frame ({@code connect} or {@code resume}), pings,
- * heartbeats, and how the socket ends. Runs on the socket's event loop only.
+ * The protocol on one WebSocket: the first frame ({@code connect} or {@code resume}), heartbeats,
+ * and how the socket ends. Runs on the socket's event loop only; membership changes go to
+ * {@link Presence}, which answers through the socket's {@link Outbox}.
  */
 final class ConnectionHandler {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+    static final int PROTOCOL = 2;
+    private static final long RETRY_AFTER_MS = 1000;
 
-    private enum State { AWAITING_FIRST_FRAME, JOINED, CLOSED }
+    /** SILENT: lost to heartbeat silence, left open through its grace for a close frame. */
+    private enum State { AWAITING_FIRST_FRAME, JOINED, SILENT, CLOSED }
 
     private final Channel channel;
     private final ServerContext server;
     private final ServerConfig config;
+    private final Liveness liveness;
     private final Outbox outbox;
+    private final long intervalNanos;
+    private final long timeoutNanos;
     private State state = State.AWAITING_FIRST_FRAME;
-    private Member member;
-    private ScheduledFuture<?> firstFrameTimer;
-    private ScheduledFuture<?> heartbeat;
+    private SessionKey session;
+    private boolean textHeartbeat;
+    private long sinceNanos = System.nanoTime(); // the handshake, or since silent
+    private long lastPingNanos;
+    private long readsWhenSilent = -1;
+    /** Its place in its loop's {@link Heartbeats} wheel. */
+    int wheelIndex = -1;
 
-    ConnectionHandler(Channel channel, ServerContext server) {
+    ConnectionHandler(Channel channel, ServerContext server, Liveness liveness) {
         this.channel = channel;
         this.server = server;
         this.config = server.config();
-        this.outbox = new Outbox(channel, config, server.metrics(), this::onSlowConsumer);
+        this.liveness = liveness;
+        this.outbox = new Outbox(channel, this, config, server.outboundBudget());
+        this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(config.heartbeatIntervalMs());
+        this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.heartbeatTimeoutMs());
+    }
+
+    EventLoop loop() {
+        return channel.eventLoop();
     }
 
     void onHandshake() {
-        channel.pipeline().replace(RollcallServer.IDLE_HANDLER, RollcallServer.IDLE_HANDLER,
-                new SilenceDetector(config.heartbeatTimeoutMs()));
-        heartbeat = channel.eventLoop().scheduleAtFixedRate(this::heartbeat,
-                config.heartbeatIntervalMs(), config.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
-        if (!server.connectLimiter().tryAcquire(((InetSocketAddress) channel.remoteAddress()).getAddress())) {
-            // the limiter logs once per flooding address; not once per refused socket
-            onError(ErrorCode.CONNECTION_REFUSED, "too many new connections from this address");
-            return;
-        }
-        firstFrameTimer = channel.eventLoop().schedule(
-                () -> onError(ErrorCode.CONNECTION_TIMED_OUT, "no connect or resume in time"),
-                config.handshakeTimeoutMs(), TimeUnit.MILLISECONDS);
+        server.heartbeats().add(this);
     }
 
     void onText(String text) {
-        if (state == State.CLOSED) {
-            return;
+        if (state == State.CLOSED || state == State.SILENT) {
+            return; // a silent socket waits only for a close frame
         }
         try {
             handle(parse(text));
@@ -75,14 +81,20 @@ final class ConnectionHandler {
                 if (state == State.JOINED) {
                     throw new ProtocolException(ErrorCode.ILLEGAL_STATE, "already connected");
                 }
-                firstFrameTimer.cancel(false);
-                member = type.equals("connect") ? connect(message) : resume(message);
+                int protocol = Math.min(PROTOCOL, Math.max(1, message.path("protocol").asInt(1)));
+                textHeartbeat = protocol >= 2 && "text".equals(message.path("heartbeat").asText(""));
+                if (type.equals("connect")) {
+                    connect(message, protocol);
+                } else {
+                    resume(message, protocol);
+                }
                 state = State.JOINED;
             }
-            case "ping" -> {
+            case "ping" -> { // v1 browsers
                 requireJoined();
                 channel.writeAndFlush(new TextWebSocketFrame(Json.PONG));
             }
+            case "pong" -> requireJoined(); // the answer to our text ping: it is life, nothing more
             default -> {
                 requireJoined();
                 throw new ProtocolException(ErrorCode.INVALID_PARAMETER, "unknown message type '" + type + "'");
@@ -90,28 +102,35 @@ final class ConnectionHandler {
         }
     }
 
-    private Member connect(JsonNode message) throws ProtocolException {
-        SessionKey session = sessionKey(message);
-        App app = server.apps().get(session.apiKey());
+    private void connect(JsonNode message, int protocol) throws ProtocolException {
+        SessionKey key = sessionKey(message);
+        if (!server.connectLimiter().tryAcquire(((InetSocketAddress) channel.remoteAddress()).getAddress())) {
+            // the limiter logs once per flooding address; not once per refused socket
+            throw new ProtocolException(ErrorCode.CONNECTION_REFUSED, "too many new connections from this address");
+        }
+        if (server.heartbeats().overloaded() || server.outboundBudget().exceeded()) {
+            throw new ProtocolException(ErrorCode.CONNECTION_REFUSED, "the server is overloaded; retry later");
+        }
+        App app = server.apps().get(key.apiKey());
         TokenClaims claims;
         try {
-            claims = app.verifier().verify(requiredText(message, "token"), session.sessionId());
+            claims = app.verifier().verify(requiredText(message, "token"), key.sessionId());
         } catch (InvalidTokenException e) {
             throw new ProtocolException(ErrorCode.of(e.code()), e.getMessage());
         }
         ConnectionInfo info = ConnectionInfo.of(UUID.randomUUID().toString(), claims.data(), System.currentTimeMillis());
-        boolean suppressEvents = message.path("suppressEvents").asBoolean(false);
-        try {
-            return server.presence().connect(session, info, suppressEvents, outbox);
-        } catch (SessionRegistry.SessionFullException e) {
-            throw new ProtocolException(ErrorCode.CONNECTION_LIMIT_EXCEEDED, e.getMessage());
-        }
+        Member member = new Member(key, info, message.path("suppressEvents").asBoolean(false), claims.nonce(),
+                claims.expiresAt().toEpochMilli());
+        member.resumeToken = Tokens.randomString(24);
+        session = key;
+        server.presence().join(member, protocol, outbox);
     }
 
-    private Member resume(JsonNode message) throws ProtocolException {
-        SessionKey session = sessionKey(message);
-        return server.presence().resume(session, requiredText(message, "connectionId"),
-                requiredText(message, "resumeToken"), outbox);
+    private void resume(JsonNode message, int protocol) throws ProtocolException {
+        SessionKey key = sessionKey(message);
+        session = key;
+        server.presence().resume(key, requiredText(message, "connectionId"), requiredText(message, "resumeToken"),
+                protocol, message.path("epoch").asLong(0), message.path("lastSeq").asLong(-1), outbox);
     }
 
     /** The app and session a first frame names; 1004 for an unknown app, 1005 for a malformed session ID. */
@@ -133,41 +152,104 @@ final class ConnectionHandler {
         }
     }
 
-    /** A close frame: the client leaves at once. */
+    /** Every tick of the loop's heartbeat wheel. */
+    void tick(long now) {
+        switch (state) {
+            case AWAITING_FIRST_FRAME -> {
+                if (now - sinceNanos > TimeUnit.MILLISECONDS.toNanos(config.handshakeTimeoutMs())) {
+                    onError(ErrorCode.CONNECTION_TIMED_OUT, "no connect or resume in time");
+                }
+            }
+            case JOINED -> heartbeat(now);
+            case SILENT -> {
+                if (now - sinceNanos > TimeUnit.MILLISECONDS.toNanos(config.graceSilentMs()) + timeoutNanos) {
+                    close(); // its grace ended long ago; the owner's word that it did was lost
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void heartbeat(long now) {
+        if (outbox.stalledNanos(now) > TimeUnit.MILLISECONDS.toNanos(config.drainTimeoutMs())) {
+            onSlowConsumer("outbound frames did not drain for " + config.drainTimeoutMs() + " ms");
+            return;
+        }
+        if (now - liveness.lastHeardNanos > timeoutNanos) {
+            // Confirm on the next tick: a tick runs after an I/O round, which reads what a busy
+            // loop left waiting in the socket. Only if that brought nothing is the peer silent.
+            if (readsWhenSilent == liveness.reads) {
+                onSilence(now);
+                return;
+            }
+            readsWhenSilent = liveness.reads;
+        } else {
+            readsWhenSilent = -1;
+        }
+        boolean talking = now - liveness.lastTalkNanos < intervalNanos;
+        if (!talking && now - lastPingNanos >= intervalNanos && channel.isWritable()) {
+            lastPingNanos = now;
+            channel.writeAndFlush(textHeartbeat ? WsFrames.textPing() : WsFrames.ping(), channel.voidPromise());
+        }
+    }
+
+    /** A close frame: the client leaves at once, also from silent grace. */
     void onCloseFrame(int status) {
         if (state == State.CLOSED) {
             channel.close(); // the answer to our own close frame: the close handshake is done
             return;
         }
-        if (state == State.JOINED) {
-            server.presence().leave(member, outbox, Reason.CLIENT_DISCONNECTED);
+        if (state == State.JOINED || state == State.SILENT) {
+            server.presence().leave(session, outbox, Reason.CLIENT_DISCONNECTED);
         }
         end();
         channel.writeAndFlush(new CloseWebSocketFrame(1000, "bye")).addListener(ChannelFutureListener.CLOSE);
         Sockets.closeSoon(channel);
     }
 
-    /** No frame for the heartbeat timeout: lost, with the longer grace. */
-    void onSilence() {
-        if (state != State.JOINED) {
-            return; // before connect or resume the first-frame timer governs (protocol.md: 10 s, 1021)
-        }
+    /** No frame for the heartbeat timeout: lost, with the longer grace; the socket stays open for a close frame. */
+    private void onSilence(long now) {
         log.debug("{} silent for {} ms", channel.remoteAddress(), config.heartbeatTimeoutMs());
-        server.presence().socketLost(member, outbox, config.graceSilentMs());
-        end();
-        channel.close();
+        server.presence().socketLost(session, outbox, config.graceSilentMs(), true);
+        state = State.SILENT;
+        sinceNanos = now;
+        outbox.discard();
     }
 
     /** Closed without a close frame, or closed by the server: lost, with the short grace. */
     void onSocketClosed() {
         if (state == State.JOINED) {
-            server.presence().socketLost(member, outbox, config.graceClosedMs());
+            server.presence().socketLost(session, outbox, config.graceClosedMs(), false);
         }
         end();
     }
 
     void onWritable() {
-        outbox.flush();
+        outbox.drain();
+    }
+
+    /** Removed through the admin API (or resuming a removed connection): a final word, then close. */
+    void onForceDisconnected(int protocol) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (protocol < 2) { // v1 knows no terminal answer to a resume: an unknown connection
+            onError(ErrorCode.CONNECT_FAILED, "connection was removed");
+            return;
+        }
+        end();
+        channel.write(new TextWebSocketFrame(Json.disconnected(Reason.FORCE_DISCONNECTED)));
+        channel.writeAndFlush(new CloseWebSocketFrame(1000, "forceDisconnected"));
+        Sockets.closeSoon(channel);
+    }
+
+    /** Another socket took over this connection, or its silent grace is over: close without a word. */
+    void onSuperseded() {
+        close();
+    }
+
+    void onSlowConsumer(String why) {
+        onError(ErrorCode.SLOW_CONSUMER, why);
     }
 
     /**
@@ -185,11 +267,12 @@ final class ConnectionHandler {
             log.warn("{}: error {}: {}", channel.remoteAddress(), code.code(), message);
         }
         server.metrics().error(code);
-        if (state == State.JOINED) {
-            server.presence().leave(member, outbox, Reason.NETWORK_DISCONNECTED);
+        if (state == State.JOINED || state == State.SILENT) {
+            server.presence().leave(session, outbox, Reason.NETWORK_DISCONNECTED);
         }
         end();
-        channel.write(new TextWebSocketFrame(Json.error(code, message)));
+        String frame = code == ErrorCode.CONNECTION_REFUSED ? Json.error(code, message, RETRY_AFTER_MS) : Json.error(code, message);
+        channel.write(new TextWebSocketFrame(frame));
         channel.writeAndFlush(new CloseWebSocketFrame(code.closeStatus(), Integer.toString(code.code())));
         Sockets.closeSoon(channel);
     }
@@ -199,27 +282,18 @@ final class ConnectionHandler {
         onError(ErrorCode.INTERNAL_ERROR, "internal error");
     }
 
-    private void onSlowConsumer() {
-        onError(ErrorCode.SLOW_CONSUMER, "outbound backlog over " + outbox.backlogLimit() + " bytes");
-    }
-
-    private void heartbeat() {
-        if (outbox.backlogBytes() > outbox.backlogLimit()) {
-            onSlowConsumer();
-        } else if (channel.isWritable()) {
-            channel.writeAndFlush(new PingWebSocketFrame());
-        }
+    private void close() {
+        end();
+        channel.close();
     }
 
     private void end() {
+        if (state == State.CLOSED) {
+            return;
+        }
         state = State.CLOSED;
         outbox.discard();
-        if (firstFrameTimer != null) {
-            firstFrameTimer.cancel(false);
-        }
-        if (heartbeat != null) {
-            heartbeat.cancel(false);
-        }
+        server.heartbeats().remove(this);
     }
 
     private static JsonNode parse(String text) throws ProtocolException {

@@ -21,6 +21,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.rollcall.token.Role;
 import org.rollcall.token.TokenGenerator;
 import org.rollcall.token.TokenOptions;
@@ -35,9 +37,15 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
     private static final String ADMIN_PREFIX = "/v1/admin/sessions/";
 
     private final ServerContext server;
+    private final AdminGate.Routes routes;
 
     HttpApiHandler(ServerContext server) {
+        this(server, AdminGate.publicRoutes(server));
+    }
+
+    HttpApiHandler(ServerContext server, AdminGate.Routes routes) {
         this.server = server;
+        this.routes = routes;
     }
 
     @Override
@@ -48,17 +56,34 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
         }
         try {
             if (!request.decoderResult().isSuccess()) {
-                send(ctx, request, text(HttpResponseStatus.BAD_REQUEST, "bad request\n"), false);
+                send(ctx, request.method(), text(HttpResponseStatus.BAD_REQUEST, "bad request\n"), false);
                 return;
             }
-            send(ctx, request, route(request), HttpUtil.isKeepAlive(request));
+            FullHttpResponse refused = AdminGate.check(ctx, request, server, routes); // listener, throttle, credentials
+            if (refused != null) {
+                send(ctx, request.method(), refused, HttpUtil.isKeepAlive(request));
+                return;
+            }
+            HttpMethod method = request.method();
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            // Admin answers come from the session's owner loop; they are written on this socket's.
+            route(request).whenComplete((response, error) -> ctx.executor().execute(() -> send(ctx, method,
+                    error == null ? response : text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n"),
+                    keepAlive)));
         } finally {
             request.release();
         }
     }
 
-    private FullHttpResponse route(FullHttpRequest request) {
+    private CompletionStage<FullHttpResponse> route(FullHttpRequest request) {
         String path = new QueryStringDecoder(request.uri()).path();
+        if (path.startsWith(ADMIN_PREFIX)) {
+            return admin(request, path.substring(ADMIN_PREFIX.length()).split("/", -1));
+        }
+        return CompletableFuture.completedFuture(routeHere(request, path));
+    }
+
+    private FullHttpResponse routeHere(FullHttpRequest request, String path) {
         HttpMethod method = request.method();
         if (path.equals("/health")) {
             return method.equals(HttpMethod.GET) ? json(HttpResponseStatus.OK, "{\"status\":\"ok\"}") : notAllowed();
@@ -67,9 +92,6 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
             return method.equals(HttpMethod.GET)
                     ? response(HttpResponseStatus.OK, server.metrics().prometheusText(), "text/plain; version=0.0.4; charset=utf-8")
                     : notAllowed();
-        }
-        if (path.startsWith(ADMIN_PREFIX)) {
-            return admin(request, path.substring(ADMIN_PREFIX.length()).split("/", -1));
         }
         if (path.equals("/v1/dev/token")) {
             return devToken(request);
@@ -83,41 +105,45 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** {@code {sessionId}/connections} and {@code {sessionId}/connections/{connectionId}}. */
-    private FullHttpResponse admin(FullHttpRequest request, String[] segments) {
+    private CompletionStage<FullHttpResponse> admin(FullHttpRequest request, String[] segments) {
+        return CompletableFuture.completedFuture(null).thenCompose(unused -> adminCall(request, segments));
+    }
+
+    private CompletionStage<FullHttpResponse> adminCall(FullHttpRequest request, String[] segments) {
         boolean list = segments.length == 2 && segments[1].equals("connections");
         boolean one = segments.length == 3 && segments[1].equals("connections") && !segments[2].isEmpty();
         if (!(list || one) || !Tokens.isValidSessionId(segments[0])) {
-            return notFound();
+            return CompletableFuture.completedFuture(notFound());
         }
         Optional<App> app = authenticate(request);
         if (app.isEmpty()) {
             FullHttpResponse response = json(HttpResponseStatus.UNAUTHORIZED, "{\"error\":\"unauthorized\"}");
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"rollcall\"");
-            return response;
+            return CompletableFuture.completedFuture(response);
         }
         SessionKey session = new SessionKey(app.get().apiKey(), segments[0]);
         if (list && request.method().equals(HttpMethod.GET)) {
-            return json(HttpResponseStatus.OK, connectionList(session));
+            return server.presence().snapshot(session)
+                    .thenApply(snapshot -> json(HttpResponseStatus.OK, connectionList(session, snapshot)));
         }
         if (one && request.method().equals(HttpMethod.DELETE)) {
-            return server.presence().forceDisconnect(session, segments[2])
+            return server.presence().forceDisconnect(session, segments[2]).thenApply(removed -> removed
                     ? response(HttpResponseStatus.NO_CONTENT, new byte[0], null)
-                    : notFound();
+                    : notFound());
         }
-        return notAllowed();
+        return CompletableFuture.completedFuture(notAllowed());
     }
 
-    private String connectionList(SessionKey session) {
-        SessionRegistry.Snapshot snapshot = server.registry().snapshot(session);
+    private static String connectionList(SessionKey session, Presence.Snapshot snapshot) {
         StringBuilder json = new StringBuilder("{\"sessionId\":").append(Json.quote(session.sessionId()))
-                .append(",\"seq\":").append(snapshot.seq()).append(",\"connections\":[");
+                .append(",\"epoch\":").append(snapshot.epoch()).append(",\"seq\":").append(snapshot.seq()).append(",\"connections\":[");
         for (int i = 0; i < snapshot.connections().size(); i++) {
             json.append(i > 0 ? "," : "").append(Json.text(snapshot.connections().get(i).json()));
         }
         return json.append("]}").toString();
     }
 
-    /** The app named by HTTP Basic {@code apiKey:secret}, if the secret matches. */
+    /** The app named by HTTP Basic {@code apiKey:adminSecret}, if the admin secret matches (not the signing secret). */
     private Optional<App> authenticate(FullHttpRequest request) {
         String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
         if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
@@ -134,7 +160,7 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
             return Optional.empty();
         }
         App app = server.apps().get(credentials.substring(0, colon));
-        return app != null && app.secretMatches(credentials.substring(colon + 1)) ? Optional.of(app) : Optional.empty();
+        return app != null && app.adminSecretMatches(credentials.substring(colon + 1)) ? Optional.of(app) : Optional.empty();
     }
 
     private FullHttpResponse devToken(FullHttpRequest request) {
@@ -160,12 +186,12 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static void send(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response,
+    private static void send(ChannelHandlerContext ctx, HttpMethod method, FullHttpResponse response,
                              boolean keepAlive) {
         if (!response.status().equals(HttpResponseStatus.NO_CONTENT)) {
             HttpUtil.setContentLength(response, response.content().readableBytes());
         }
-        if (request.method().equals(HttpMethod.HEAD)) {
+        if (method.equals(HttpMethod.HEAD)) {
             response.content().clear();
         }
         if (keepAlive) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -46,45 +47,76 @@ final class Json {
     private static final byte[] OBJECT_END = utf8("}");
 
     /**
-     * A {@code connected} frame in pre-serialized parts: the roster is copied from the connections'
-     * own bytes when the frame is written, on the socket's event loop rather than under the session lock.
+     * A {@code connected} frame in pre-serialized parts. The roster (absent from a replaying resume)
+     * is copied from the connections' own bytes only when the frame is written, on the socket's
+     * event loop and as the socket drains: see {@link Outbox}.
      */
     record ConnectedFrame(byte[] head, List<ConnectionInfo> roster, byte[] tail, int size) {
-        void writeTo(ByteBuf out) {
-            out.writeBytes(head);
-            for (int i = 0; i < roster.size(); i++) {
-                if (i > 0) {
-                    out.writeByte(',');
-                }
-                out.writeBytes(roster.get(i).json());
-            }
-            out.writeBytes(tail);
-        }
     }
 
-    static ConnectedFrame connected(boolean resumed, String sessionId, ConnectionInfo self, String resumeToken,
-                                    long seq, List<ConnectionInfo> roster, ServerConfig config) {
+    /** How a {@code connected} frame brings the client up to date. */
+    enum Catchup { JOIN, REPLAY, SNAPSHOT }
+
+    static ConnectedFrame connected(int protocol, Catchup catchup, String sessionId, ConnectionInfo self,
+                                    String resumeToken, long epoch, long seq, List<ConnectionInfo> roster,
+                                    ServerConfig config) {
+        String mode = switch (catchup) {
+            case JOIN -> "\"resumed\":false";
+            case REPLAY -> "\"resumed\":true,\"replay\":true";
+            case SNAPSHOT -> "\"resumed\":true,\"snapshot\":true";
+        };
+        boolean withRoster = catchup != Catchup.REPLAY;
         byte[] head = concat(
-                utf8("{\"type\":\"connected\",\"resumed\":" + resumed + ",\"sessionId\":" + quote(sessionId)
-                        + ",\"connection\":"),
+                utf8("{\"type\":\"connected\",\"protocol\":" + protocol + "," + mode
+                        + ",\"sessionId\":" + quote(sessionId) + ",\"connection\":"),
                 self.json(),
-                utf8(",\"resumeToken\":" + quote(resumeToken) + ",\"seq\":" + seq + ",\"connections\":["));
-        byte[] tail = utf8("],\"heartbeat\":{\"intervalMs\":" + config.heartbeatIntervalMs()
+                utf8(",\"resumeToken\":" + quote(resumeToken) + ",\"epoch\":" + epoch + ",\"seq\":" + seq
+                        + (withRoster ? ",\"connections\":[" : "")));
+        byte[] tail = utf8((withRoster ? "]" : "") + ",\"heartbeat\":{\"intervalMs\":" + config.heartbeatIntervalMs()
                 + ",\"timeoutMs\":" + config.heartbeatTimeoutMs()
                 + "},\"grace\":{\"closedMs\":" + config.graceClosedMs()
                 + ",\"silentMs\":" + config.graceSilentMs() + "}}");
-        int size = head.length + tail.length + Math.max(roster.size() - 1, 0);
-        for (ConnectionInfo connection : roster) {
+        List<ConnectionInfo> shown = withRoster ? roster : List.of();
+        int size = head.length + tail.length + Math.max(shown.size() - 1, 0);
+        for (ConnectionInfo connection : shown) {
             size += connection.json().length;
         }
-        return new ConnectedFrame(head, roster, tail, size);
+        return new ConnectedFrame(head, shown, tail, size);
+    }
+
+    /**
+     * One {@code events} frame, WebSocket header included, holding {@code events[from, to)}: encoded
+     * once and shared by every member that receives exactly these events.
+     */
+    static ByteBuf eventsFrame(ByteBufAllocator alloc, List<byte[]> events, int from, int to) {
+        long payload = EVENTS_START.length + EVENTS_END.length + (to - from - 1);
+        for (int i = from; i < to; i++) {
+            payload += events.get(i).length;
+        }
+        ByteBuf frame = alloc.directBuffer((int) (WsFrames.headerLength(payload) + payload));
+        WsFrames.writeHeader(frame, WsFrames.OPCODE_TEXT, true, payload);
+        frame.writeBytes(EVENTS_START);
+        for (int i = from; i < to; i++) {
+            if (i > from) {
+                frame.writeByte(',');
+            }
+            frame.writeBytes(events.get(i));
+        }
+        return frame.writeBytes(EVENTS_END);
     }
 
     static String error(ErrorCode code, String message) {
         return object().put("type", "error").put("code", code.code()).put("message", message).toString();
     }
 
+    /** An error with a hint how long to wait before trying again (1023 under overload). */
+    static String error(ErrorCode code, String message, long retryAfterMs) {
+        return object().put("type", "error").put("code", code.code()).put("message", message)
+                .put("retryAfterMs", retryAfterMs).toString();
+    }
+
     static final String PONG = "{\"type\":\"pong\"}";
+    static final String PING = "{\"type\":\"ping\"}";
 
     static String disconnected(Reason reason) {
         return "{\"type\":\"disconnected\",\"reason\":\"" + reason.wireName() + "\"}";

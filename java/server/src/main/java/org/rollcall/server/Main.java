@@ -95,7 +95,7 @@ public final class Main implements Runnable {
                 description = "Grace to resume after heartbeat silence.")
         long graceSilentMs;
 
-        @Option(names = "--handshake-timeout-ms", defaultValue = "10000",
+        @Option(names = "--handshake-timeout-ms", defaultValue = "5000",
                 description = "Time for the first frame after the WebSocket handshake.")
         long handshakeTimeoutMs;
 
@@ -126,6 +126,25 @@ public final class Main implements Runnable {
         @Option(names = "--max-backlog-bytes", defaultValue = "8388608",
                 description = "Outbound backlog after which a client that does not read is dropped.")
         long maxBacklogBytes;
+
+        @Option(names = "--drain-timeout-ms", defaultValue = "10000",
+                description = "A socket with frames waiting that takes none for this long is dropped (1503).")
+        long drainTimeoutMs;
+
+        @Option(names = "--outbound-budget-bytes", defaultValue = "536870912",
+                description = "All sockets' waiting outbound bytes together.")
+        long outboundBudgetBytes;
+
+        @Option(names = "--overload-lag-ms", defaultValue = "500",
+                description = "Event-loop lag past which new connections are refused (1023).")
+        long overloadLagMs;
+
+        @Option(names = "--max-connections-per-token", defaultValue = "64")
+        int maxConnectionsPerToken;
+
+        @Option(names = "--log-events", defaultValue = "4096",
+                description = "Events a session keeps at least, for resumes to replay.")
+        int logEvents;
 
         @Option(names = "--send-buffer-bytes", defaultValue = "0",
                 description = "SO_SNDBUF of client sockets; 0 lets the kernel tune it.")
@@ -176,6 +195,8 @@ public final class Main implements Runnable {
                     .messageRate(messageRate).messageBurst(messageBurst)
                     .maxBacklogBytes(maxBacklogBytes).sendBufferBytes(sendBufferBytes)
                     .devTokens(devTokens)
+                    .drainTimeoutMs(drainTimeoutMs).outboundBudgetBytes(outboundBudgetBytes)
+                    .overloadLagMs(overloadLagMs).maxConnectionsPerToken(maxConnectionsPerToken).logEvents(logEvents)
                     .build();
         }
 

@@ -4,23 +4,33 @@ import java.util.concurrent.ScheduledFuture;
 
 /**
  * One connection of a session, across the sockets that carry it: a resume moves it to a new
- * socket, keeping its ID. Its mutable state is guarded by the member itself; see {@link Presence}.
+ * socket, keeping its ID. Its mutable state belongs to the session's owner event loop (see
+ * {@link Session}): only code running there reads or writes it, so it needs no lock.
  */
 final class Member {
     private final SessionKey session;
     private final ConnectionInfo info;
     private final boolean suppressEvents;
+    private final String tokenNonce;
+    private final long tokenExpiresAtMs;
 
-    // Guarded by this.
+    // Owned by the session's event loop.
+    /** The socket that carries it; null while it is in grace. */
     Outbox outbox;
+    /** In silent grace: the silent socket, still open, on which a close frame may yet arrive. */
+    Outbox silentOutbox;
     String resumeToken;
     ScheduledFuture<?> graceTimer;
+    /** Its socket receives the events after this seq (its join, or where its resume left it). */
+    long fromSeq;
     boolean ended;
 
-    Member(SessionKey session, ConnectionInfo info, boolean suppressEvents) {
+    Member(SessionKey session, ConnectionInfo info, boolean suppressEvents, String tokenNonce, long tokenExpiresAtMs) {
         this.session = session;
         this.info = info;
         this.suppressEvents = suppressEvents;
+        this.tokenNonce = tokenNonce;
+        this.tokenExpiresAtMs = tokenExpiresAtMs;
     }
 
     SessionKey session() {
@@ -37,5 +47,13 @@ final class Member {
 
     boolean suppressEvents() {
         return suppressEvents;
+    }
+
+    String tokenNonce() {
+        return tokenNonce;
+    }
+
+    long tokenExpiresAtMs() {
+        return tokenExpiresAtMs;
     }
 }

@@ -2,180 +2,202 @@ package org.rollcall.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOutboundBuffer;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.channel.EventLoop;
+import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The frames waiting to go out on one socket: the member's {@code connected} frame and its events.
+ * The frames waiting to go out on one socket, and the way back from a session's owner loop to the
+ * socket: every method an owner calls hops to the socket's event loop, in the order called, so a
+ * member gets its {@code connected} frame before the events that follow it.
  *
- * <p>Any thread enqueues (the registry does, while it holds the session); the socket's event loop
- * drains. The first enqueue schedules a flush, and the flush sends everything queued by then, the
- * events concatenated into as few {@code events} frames as fit: a lone event leaves at once, and
- * in a storm the events that piled up meanwhile share a frame. While the socket is not writable the
- * queue holds; past {@link #backlogLimit()} the socket is a slow consumer and is dropped.
+ * <p>Frames are written while the socket is writable and wait here while it is not. A roster is
+ * encoded only as the socket drains, in fragments of {@link #ROSTER_CHUNK_BYTES}, so a joiner that
+ * does not read pins the list of connections, not their encoding. Past its backlog bound, or when
+ * it has not drained for the drain timeout, the socket is a slow consumer (1503).
  */
-final class Outbox implements SessionRegistry.Subscriber {
-    static final int MAX_FRAME_BYTES = 1 << 20;
-    static final int MAX_FRAME_EVENTS = 10_000;
+final class Outbox {
+    static final int ROSTER_CHUNK_BYTES = 64 * 1024;
+
+    /** A frame for one socket, from a session's batch. */
+    record Delivery(Outbox outbox, ByteBuf frame) {
+    }
 
     private final Channel channel;
+    private final ConnectionHandler handler;
     private final ServerConfig config;
-    private final Metrics metrics;
-    private final Runnable onOverflow;
-    /** Events (UTF-8 {@code byte[]}, shared by all members) and {@link Json.ConnectedFrame}s, in order. */
-    private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean flushScheduled = new AtomicBoolean();
-    private final AtomicLong queuedBytes = new AtomicLong();
-    private volatile long snapshotBytes;
-    private volatile boolean closed;
+    private final OutboundBudget budget;
 
-    // Set by Presence before the registry calls snapshot() on the same thread.
-    private Member member;
-    private boolean resumed;
-    private String resumeToken;
+    /** The member this socket carries. Read and written only on the member's session's owner loop. */
+    Member member;
 
-    Outbox(Channel channel, ServerConfig config, Metrics metrics, Runnable onOverflow) {
+    // The socket's event loop only.
+    private final ArrayDeque<Object> queue = new ArrayDeque<>(); // ByteBuf frames and Json.ConnectedFrames
+    private long queuedBytes;
+    private long rosterBytes;
+    private int rosterNext = -1; // the roster entry the next fragment starts with; -1: head not yet written
+    private long lastProgressNanos = System.nanoTime();
+    private boolean closed;
+
+    Outbox(Channel channel, ConnectionHandler handler, ServerConfig config, OutboundBudget budget) {
         this.channel = channel;
+        this.handler = handler;
         this.config = config;
-        this.metrics = metrics;
-        this.onOverflow = onOverflow;
+        this.budget = budget;
     }
 
-    /** Who this socket carries, for the {@code connected} frame that the next snapshot produces. */
-    void bind(Member member, boolean resumed, String resumeToken) {
-        this.member = member;
-        this.resumed = resumed;
-        this.resumeToken = resumeToken;
+    EventLoop loop() {
+        return channel.eventLoop();
     }
 
-    Channel channel() {
-        return channel;
-    }
+    // ---- called on the owner loop
 
-    /** Keeps {@code others} (the registry hands over a list nobody changes) until the frame is written. */
-    @Override
-    public void snapshot(long seq, List<ConnectionInfo> others) {
-        List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : others;
-        Json.ConnectedFrame connected = Json.connected(resumed, member.session().sessionId(), member.info(),
-                resumeToken, seq, roster, config);
-        snapshotBytes = connected.size();
-        offer(connected, connected.size());
-    }
-
-    @Override
-    public void event(byte[] eventJson) {
-        if (!member.suppressEvents()) {
-            offer(eventJson, eventJson.length + 1); // + the comma that separates it in a frame
-        }
-    }
-
-    private void offer(Object item, int bytes) {
-        if (closed) {
-            return;
-        }
-        queue.add(item);
-        if (queuedBytes.addAndGet(bytes) > backlogLimit()) {
-            discard();
-            channel.eventLoop().execute(onOverflow);
-            return;
-        }
-        if (!flushScheduled.get() && flushScheduled.compareAndSet(false, true)) {
-            channel.eventLoop().execute(this::flush);
-        }
-    }
-
-    /** Sends what is queued while the socket is writable. On the event loop. */
-    void flush() {
-        flushScheduled.set(false);
-        boolean wrote = false;
-        while (!closed && channel.isWritable()) {
-            ByteBuf frame = nextFrame();
-            if (frame == null) {
-                break;
+    void sendConnected(Json.ConnectedFrame frame) {
+        loop().execute(() -> {
+            if (!closed) {
+                rosterBytes += frame.size();
+                enqueue(frame, frame.size());
+                drain();
             }
-            channel.write(new TextWebSocketFrame(frame));
-            wrote = true;
-        }
-        if (wrote) {
-            channel.flush();
-        }
+        });
     }
 
-    /**
-     * The next frame: a {@code connected} frame, or as many consecutive events as fit in one, copied
-     * into a pooled buffer. Single consumer.
-     */
-    private ByteBuf nextFrame() {
-        Object first = queue.poll();
-        if (first == null) {
-            return null;
-        }
-        if (first instanceof Json.ConnectedFrame connected) {
-            queuedBytes.addAndGet(-connected.size());
-            ByteBuf frame = channel.alloc().buffer(connected.size());
-            connected.writeTo(frame);
-            return frame;
-        }
-        byte[] event = (byte[]) first;
-        long taken = event.length + 1;
-        long queued = Math.max(queuedBytes.get(), taken); // what is queued now: the frame is rarely larger
-        int capacity = (int) Math.min(queued + Json.EVENTS_START.length + Json.EVENTS_END.length,
-                MAX_FRAME_BYTES + event.length + Json.EVENTS_END.length);
-        ByteBuf frame = channel.alloc().buffer(capacity).writeBytes(Json.EVENTS_START).writeBytes(event);
-        int events = 1;
-        while (events < MAX_FRAME_EVENTS && frame.writerIndex() < MAX_FRAME_BYTES) {
-            if (!(queue.peek() instanceof byte[] next)) {
-                break;
-            }
-            queue.poll();
-            taken += next.length + 1;
-            frame.writeByte(',').writeBytes(next);
-            events++;
-        }
-        queuedBytes.addAndGet(-taken);
-        metrics.eventsFrameSent(events);
-        return frame.writeBytes(Json.EVENTS_END);
+    void sendEvents(ByteBuf frame) {
+        loop().execute(() -> {
+            enqueue(frame, frame.readableBytes());
+            drain();
+        });
     }
 
-    /**
-     * How much may wait: the configured backlog on top of the roster, which is as large as the
-     * session and must not make a member of a big session a slow consumer by itself.
-     */
-    long backlogLimit() {
-        return config.maxBacklogBytes() + snapshotBytes;
+    void refuse(ErrorCode code, String message) {
+        loop().execute(() -> handler.onError(code, message));
     }
 
-    /** Outbound bytes waiting: ours and Netty's. */
-    long backlogBytes() {
-        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
-        return queuedBytes.get() + (buffer == null ? 0 : buffer.totalPendingWriteBytes());
-    }
-
-    /** Stops accepting and drops what is queued. */
-    void discard() {
-        closed = true;
-        queue.clear();
-        queuedBytes.set(0);
+    void forceDisconnected(int protocol) {
+        loop().execute(() -> handler.onForceDisconnected(protocol));
     }
 
     /** Another socket took over this connection: drop this one without a word. */
     void supersede() {
-        discard();
-        channel.close();
+        loop().execute(handler::onSuperseded);
     }
 
-    /** Sends one last frame and a close frame; the socket closes when the client answers, or soon. */
-    void sendFinal(String frameJson, int closeStatus, String closeReason) {
-        discard();
-        channel.eventLoop().execute(() -> {
-            channel.write(new TextWebSocketFrame(frameJson));
-            channel.writeAndFlush(new CloseWebSocketFrame(closeStatus, closeReason));
-            Sockets.closeSoon(channel); // unless the client answers the close frame sooner
-        });
+    // ---- on the socket's loop
+
+    /** Hands each frame to its socket and sends what each can take. */
+    static void deliver(List<Delivery> deliveries) {
+        for (Delivery delivery : deliveries) {
+            delivery.outbox().enqueue(delivery.frame(), delivery.frame().readableBytes());
+        }
+        for (Delivery delivery : deliveries) {
+            delivery.outbox().drain();
+        }
+    }
+
+    private void enqueue(Object frame, long bytes) {
+        if (closed) {
+            release(frame);
+            return;
+        }
+        if (queue.isEmpty()) {
+            lastProgressNanos = System.nanoTime();
+        }
+        queue.add(frame);
+        queuedBytes += bytes;
+        budget.add(bytes);
+        if (queuedBytes - rosterBytes > config.maxBacklogBytes()) {
+            handler.onSlowConsumer("outbound backlog over " + config.maxBacklogBytes() + " bytes");
+        } else if (budget.exceeded() && !channel.isWritable()) {
+            handler.onSlowConsumer("the node's outbound budget is spent and this socket does not drain");
+        }
+    }
+
+    /** Writes what is waiting while the socket is writable. */
+    void drain() {
+        boolean wrote = false;
+        while (!closed && !queue.isEmpty() && channel.isWritable()) {
+            Object head = queue.peek();
+            if (head instanceof ByteBuf frame) {
+                queue.poll();
+                taken(frame.readableBytes());
+                channel.write(frame, channel.voidPromise());
+            } else {
+                writeRosterFragment((Json.ConnectedFrame) head);
+            }
+            wrote = true;
+        }
+        if (wrote) {
+            lastProgressNanos = System.nanoTime();
+            channel.flush();
+        }
+    }
+
+    /** How long frames have waited without the socket taking any; 0 when nothing waits. */
+    long stalledNanos(long nowNanos) {
+        return queue.isEmpty() ? 0 : nowNanos - lastProgressNanos;
+    }
+
+    /** Stops accepting and frees what waits. */
+    void discard() {
+        closed = true;
+        for (Object frame : queue) {
+            release(frame);
+        }
+        queue.clear();
+        budget.add(-queuedBytes);
+        queuedBytes = 0;
+        rosterBytes = 0;
+    }
+
+    private void taken(long bytes) {
+        queuedBytes -= bytes;
+        budget.add(-bytes);
+    }
+
+    /**
+     * The next fragment of a {@code connected} frame: as many roster entries as fit in a chunk. A
+     * small frame goes out whole, unfragmented.
+     */
+    private void writeRosterFragment(Json.ConnectedFrame frame) {
+        List<ConnectionInfo> roster = frame.roster();
+        boolean first = rosterNext < 0;
+        int start = first ? 0 : rosterNext;
+        long payload = first ? frame.head().length : 0;
+        int end = start;
+        while (end < roster.size() && (payload < ROSTER_CHUNK_BYTES || end == start && !first)) {
+            payload += roster.get(end).json().length + (end > 0 ? 1 : 0);
+            end++;
+        }
+        boolean last = end == roster.size();
+        if (last) {
+            payload += frame.tail().length;
+        }
+        ByteBuf out = channel.alloc().directBuffer((int) (WsFrames.headerLength(payload) + payload));
+        WsFrames.writeHeader(out, first ? WsFrames.OPCODE_TEXT : WsFrames.OPCODE_CONTINUATION, last, payload);
+        if (first) {
+            out.writeBytes(frame.head());
+        }
+        for (int i = start; i < end; i++) {
+            if (i > 0) {
+                out.writeByte(',');
+            }
+            out.writeBytes(roster.get(i).json());
+        }
+        if (last) {
+            out.writeBytes(frame.tail());
+            queue.poll();
+            rosterNext = -1;
+            rosterBytes -= frame.size();
+        } else {
+            rosterNext = end;
+        }
+        taken(payload);
+        channel.write(out, channel.voidPromise());
+    }
+
+    private static void release(Object frame) {
+        if (frame instanceof ByteBuf buffer) {
+            buffer.release();
+        }
     }
 }

@@ -1,153 +1,237 @@
 package org.rollcall.server;
 
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.rollcall.token.Tokens;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The life of each connection on this node: joined on a socket, lost (grace), resumed on another
- * socket, or gone with a reason. A member's lock is taken before its session's lock, never after.
+ * socket, or gone with a reason. Every call is handed to the owner loop of the session it names
+ * and runs there (see {@link Session}); results go back to the socket through its {@link Outbox}.
+ * A socket's calls reach the owner in the order the socket made them.
  *
- * <p>Each change names the socket ({@link Outbox}) it comes from, and is ignored when that socket no
- * longer carries the member: so an old socket that dies after a resume cannot end the connection.
+ * <p>Each change names the socket it comes from and is ignored when that socket no longer carries
+ * the member: so an old socket that dies after a resume cannot end the connection.
  */
 final class Presence {
     private static final Logger log = LoggerFactory.getLogger(Presence.class);
 
-    private final SessionRegistry registry;
-    private final ServerConfig config;
-    private final ScheduledExecutorService timers;
-    private final ConcurrentHashMap<String, Member> members = new ConcurrentHashMap<>();
+    /** A session's position and members at one moment, for the admin API. */
+    record Snapshot(long epoch, long seq, List<ConnectionInfo> connections) {
+    }
 
-    Presence(SessionRegistry registry, ServerConfig config, ScheduledExecutorService timers) {
-        this.registry = registry;
+    private final ServerConfig config;
+    private final Metrics metrics;
+    private final List<EventLoop> loops = new ArrayList<>();
+    private final ConcurrentHashMap<SessionKey, Session> sessions = new ConcurrentHashMap<>();
+    private final Tombstones tombstones = new Tombstones();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicLong lastEpoch = new AtomicLong();
+
+    Presence(ServerConfig config, Metrics metrics, EventLoopGroup group) {
         this.config = config;
-        this.timers = timers;
+        this.metrics = metrics;
+        for (EventExecutor executor : group) {
+            loops.add((EventLoop) executor);
+        }
+        group.scheduleAtFixedRate(tombstones::sweep, 10, 10, TimeUnit.SECONDS);
     }
 
     int connectionCount() {
-        return members.size();
+        return connections.get();
     }
 
-    /** Joins a new connection on the socket. */
-    Member connect(SessionKey session, ConnectionInfo info, boolean suppressEvents, Outbox outbox)
-            throws SessionRegistry.SessionFullException {
-        Member member = new Member(session, info, suppressEvents);
-        synchronized (member) {
-            member.outbox = outbox;
-            member.resumeToken = Tokens.randomString(24);
-            outbox.bind(member, false, member.resumeToken);
-            members.put(member.id(), member);
-            try {
-                registry.join(session, info, outbox, config.maxConnectionsPerSession());
-            } catch (SessionRegistry.SessionFullException e) {
-                member.ended = true;
-                members.remove(member.id());
-                throw e;
+    int sessionCount() {
+        return sessions.size();
+    }
+
+    /** Every session has one owner loop, the same for every life of the session. */
+    private EventLoop ownerOf(SessionKey key) {
+        return loops.get(Math.floorMod(key.hashCode(), loops.size()));
+    }
+
+    /** An epoch greater than any this node handed out, and than any before a restart (it is a clock). */
+    private long nextEpoch() {
+        return lastEpoch.updateAndGet(last -> Math.max(last + 1, System.currentTimeMillis()));
+    }
+
+    /** Joins a new connection on the socket: it gets {@code connected}, or an error. */
+    void join(Member member, int protocol, Outbox outbox) {
+        ownerOf(member.session()).execute(() -> {
+            if (tombstones.isRevoked(member.tokenNonce())) {
+                outbox.refuse(ErrorCode.AUTHORIZATION_FAILURE, "token was revoked by a force-disconnect");
+                return;
             }
-        }
-        return member;
+            Session session = sessions.computeIfAbsent(member.session(),
+                    key -> new Session(key, ownerOf(key), nextEpoch(), config, metrics));
+            if (session.members.size() >= config.maxConnectionsPerSession()) {
+                outbox.refuse(ErrorCode.CONNECTION_LIMIT_EXCEEDED,
+                        "session has " + config.maxConnectionsPerSession() + " connections");
+                return;
+            }
+            int perToken = session.connectionsPerToken.getOrDefault(member.tokenNonce(), 0);
+            if (perToken >= config.maxConnectionsPerToken()) {
+                outbox.refuse(ErrorCode.CONNECTION_LIMIT_EXCEEDED,
+                        "token has " + config.maxConnectionsPerToken() + " live connections");
+                return;
+            }
+            session.connectionsPerToken.put(member.tokenNonce(), perToken + 1);
+            long seq = session.publish(s -> Json.connectionCreated(s, member.info())); // before it is a member
+            List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : session.roster(null);
+            session.members.put(member.id(), member);
+            connections.incrementAndGet();
+            attach(session, member, outbox, seq);
+            outbox.sendConnected(Json.connected(protocol, Json.Catchup.JOIN, session.key.sessionId(), member.info(),
+                    member.resumeToken, session.epoch, seq, roster, config));
+        });
     }
 
     /**
      * Moves a known connection to the socket. The socket that carried it, if still open, is dropped
-     * silently. Nobody else hears of it.
-     *
-     * @throws ProtocolException 1006 if the connection is unknown, gone, or the token is wrong
+     * silently; nobody else hears of it. A v2 client at a position the log still holds gets the
+     * events it missed; any other gets the roster. Unknown: 1006. Removed by the admin: terminal.
      */
-    Member resume(SessionKey session, String connectionId, String resumeToken, Outbox outbox)
-            throws ProtocolException {
-        Member member = members.get(connectionId);
-        if (member == null || !member.session().equals(session)) {
-            throw unknownConnection();
-        }
-        Outbox previous;
-        synchronized (member) {
-            if (member.ended || !sameToken(member.resumeToken, resumeToken)) {
-                throw unknownConnection();
+    void resume(SessionKey key, String connectionId, String resumeToken, int protocol, long epoch, long lastSeq,
+                Outbox outbox) {
+        ownerOf(key).execute(() -> {
+            if (tombstones.isRemoved(connectionId)) {
+                outbox.forceDisconnected(protocol);
+                return;
+            }
+            Session session = sessions.get(key);
+            Member member = session == null ? null : session.members.get(connectionId);
+            if (member == null || !sameToken(member.resumeToken, resumeToken)) {
+                outbox.refuse(ErrorCode.CONNECT_FAILED, "connection is unknown or its grace has expired");
+                return;
             }
             cancelGrace(member);
-            previous = member.outbox;
-            member.outbox = outbox;
-            member.resumeToken = Tokens.randomString(24);
-            outbox.bind(member, true, member.resumeToken);
-            if (!registry.attach(session, connectionId, outbox)) {
-                end(member, Reason.NETWORK_DISCONNECTED);
-                throw unknownConnection();
+            for (Outbox previous : new Outbox[] {member.outbox, member.silentOutbox}) {
+                if (previous != null && previous != outbox) {
+                    previous.supersede();
+                }
             }
-        }
-        if (previous != null) {
-            previous.supersede();
-        }
-        return member;
+            member.silentOutbox = null;
+            member.resumeToken = Tokens.randomString(24);
+            List<byte[]> missed = protocol >= 2 && epoch == session.epoch ? session.eventsAfter(lastSeq) : null;
+            attach(session, member, outbox, session.lastSeq());
+            if (missed != null) {
+                outbox.sendConnected(Json.connected(protocol, Json.Catchup.REPLAY, key.sessionId(), member.info(),
+                        member.resumeToken, session.epoch, lastSeq, List.of(), config));
+                if (!missed.isEmpty() && !member.suppressEvents()) {
+                    outbox.sendEvents(Json.eventsFrame(io.netty.buffer.ByteBufAllocator.DEFAULT, missed, 0, missed.size()));
+                }
+            } else {
+                List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : session.roster(member.id());
+                outbox.sendConnected(Json.connected(protocol, Json.Catchup.SNAPSHOT, key.sessionId(), member.info(),
+                        member.resumeToken, session.epoch, session.lastSeq(), roster, config));
+            }
+        });
     }
 
-    /** The socket is gone without a close frame: the member waits out its grace, then leaves. */
-    void socketLost(Member member, Outbox outbox, long graceMs) {
-        synchronized (member) {
-            if (member.ended || member.outbox != outbox) {
+    private static void attach(Session session, Member member, Outbox outbox, long fromSeq) {
+        member.outbox = outbox;
+        member.fromSeq = fromSeq;
+        outbox.member = member;
+    }
+
+    /**
+     * The socket is gone (closed, or silent and left open): the member waits out its grace, then
+     * leaves. A silent socket stays the member's, so that a close frame on it still counts.
+     */
+    void socketLost(SessionKey key, Outbox outbox, long graceMs, boolean silent) {
+        EventLoop owner = ownerOf(key);
+        owner.execute(() -> {
+            Member member = outbox.member;
+            if (member == null || member.ended || member.outbox != outbox) {
                 return;
             }
             member.outbox = null;
-            registry.detach(member.session(), member.id(), outbox);
-            try {
-                member.graceTimer = timers.schedule(() -> graceEnded(member), graceMs, TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException e) {
-                end(member, Reason.NETWORK_DISCONNECTED); // the server is stopping
-            }
-        }
+            member.silentOutbox = silent ? outbox : null;
+            member.graceTimer = owner.schedule(() -> graceEnded(member), graceMs, TimeUnit.MILLISECONDS);
+        });
     }
 
-    /** The member leaves at once, if the socket still carries it. */
-    void leave(Member member, Outbox outbox, Reason reason) {
-        synchronized (member) {
-            if (!member.ended && member.outbox == outbox) {
+    /** The member leaves at once, if the socket still carries it (or is its silent socket). */
+    void leave(SessionKey key, Outbox outbox, Reason reason) {
+        ownerOf(key).execute(() -> {
+            Member member = outbox.member;
+            if (member != null && !member.ended && (member.outbox == outbox || member.silentOutbox == outbox)) {
                 end(member, reason);
             }
-        }
+        });
     }
 
-    /** Removes a connection through the admin API. Returns false if there is no such connection. */
-    boolean forceDisconnect(SessionKey session, String connectionId) {
-        Member member = members.get(connectionId);
-        if (member == null || !member.session().equals(session)) {
-            return false;
-        }
-        Outbox outbox;
-        synchronized (member) {
-            if (member.ended) {
-                return false;
+    /** Removes a connection through the admin API; completes with false if there is no such connection. */
+    CompletableFuture<Boolean> forceDisconnect(SessionKey key, String connectionId) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        ownerOf(key).execute(() -> {
+            Session session = sessions.get(key);
+            Member member = session == null ? null : session.members.get(connectionId);
+            if (member == null) {
+                done.complete(false);
+                return;
             }
-            outbox = member.outbox;
+            tombstones.remove(member.id(), member.tokenNonce(), member.tokenExpiresAtMs());
+            Outbox outbox = member.outbox;
             end(member, Reason.FORCE_DISCONNECTED);
-        }
-        if (outbox != null) {
-            outbox.sendFinal(Json.disconnected(Reason.FORCE_DISCONNECTED), 1000, "forceDisconnected");
-        }
-        return true;
+            if (outbox != null) {
+                outbox.forceDisconnected(2);
+            }
+            done.complete(true);
+        });
+        return done;
+    }
+
+    /** The session's position and members. */
+    CompletableFuture<Snapshot> snapshot(SessionKey key) {
+        CompletableFuture<Snapshot> done = new CompletableFuture<>();
+        ownerOf(key).execute(() -> {
+            Session session = sessions.get(key);
+            done.complete(session == null ? new Snapshot(0, 0, List.of())
+                    : new Snapshot(session.epoch, Math.max(session.lastSeq(), 0), session.roster(null)));
+        });
+        return done;
     }
 
     private void graceEnded(Member member) {
-        synchronized (member) {
-            if (!member.ended && member.outbox == null) {
-                log.debug("connection {} did not resume within its grace", member.id());
-                end(member, Reason.NETWORK_DISCONNECTED);
-            }
+        if (!member.ended && member.outbox == null) {
+            log.debug("connection {} did not resume within its grace", member.id());
+            end(member, Reason.NETWORK_DISCONNECTED);
         }
     }
 
-    /** Caller holds the member. */
+    /** On the owner loop. */
     private void end(Member member, Reason reason) {
+        Session session = sessions.get(member.session());
         member.ended = true;
         cancelGrace(member);
-        members.remove(member.id());
-        registry.leave(member.session(), member.id(), reason);
+        if (member.silentOutbox != null) {
+            member.silentOutbox.supersede(); // its grace is over: the silent socket goes too
+            member.silentOutbox = null;
+        }
+        if (session == null || session.members.remove(member.id()) == null) {
+            return;
+        }
+        connections.decrementAndGet();
+        session.connectionsPerToken.computeIfPresent(member.tokenNonce(), (nonce, n) -> n > 1 ? n - 1 : null);
+        session.publish(seq -> Json.connectionDestroyed(seq, member.info(), reason)); // it is no longer a member
+        metrics.departed(reason);
+        if (session.members.isEmpty()) {
+            session.removed = true;
+            sessions.remove(session.key, session);
+        }
     }
 
     private static void cancelGrace(Member member) {
@@ -158,11 +242,7 @@ final class Presence {
     }
 
     private static boolean sameToken(String expected, String candidate) {
-        return candidate != null && MessageDigest.isEqual(
+        return candidate != null && expected != null && MessageDigest.isEqual(
                 expected.getBytes(StandardCharsets.UTF_8), candidate.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static ProtocolException unknownConnection() {
-        return new ProtocolException(ErrorCode.CONNECT_FAILED, "connection is unknown or its grace has expired");
     }
 }

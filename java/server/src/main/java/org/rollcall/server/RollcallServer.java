@@ -26,6 +26,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -59,6 +60,7 @@ public final class RollcallServer implements AutoCloseable {
     private final int requestedPort;
     private final Map<String, App> apps;
     private final ServerConfig config;
+    private final SecurityConfig securityConfig;
     private final Path tlsCert;
     private final Path tlsKey;
     private final Metrics metrics = new Metrics();
@@ -72,6 +74,7 @@ public final class RollcallServer implements AutoCloseable {
         this.host = builder.host;
         this.requestedPort = builder.port;
         this.config = builder.config;
+        this.securityConfig = builder.securityConfig;
         this.tlsCert = builder.tlsCert;
         this.tlsKey = builder.tlsKey;
         Map<String, App> apps = new LinkedHashMap<>();
@@ -101,12 +104,12 @@ public final class RollcallServer implements AutoCloseable {
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         bossGroup = new MultiThreadIoEventLoopGroup(1, io);
         workerGroup = new MultiThreadIoEventLoopGroup(io);
-        SessionRegistry registry = new InMemorySessionRegistry(metrics);
-        Presence presence = new Presence(registry, config, workerGroup);
+        Presence presence = new Presence(config, metrics, workerGroup);
         ConnectRateLimiter connectLimiter = new ConnectRateLimiter(config.connectRate(), config.connectBurst());
-        metrics.gauges(presence::connectionCount, registry::sessionCount);
-        context = new ServerContext(config, apps, presence, registry, metrics, connectLimiter,
-                new StaticFiles(RollcallServer.class.getClassLoader(), "web/"));
+        metrics.gauges(presence::connectionCount, presence::sessionCount);
+        context = new ServerContext(config, apps, presence, new Heartbeats(workerGroup, config),
+                new OutboundBudget(config.outboundBudgetBytes()), metrics, connectLimiter,
+                new StaticFiles(RollcallServer.class.getClassLoader(), "web/"), new Security(securityConfig));
         workerGroup.scheduleAtFixedRate(connectLimiter::sweep, 10, 10, TimeUnit.SECONDS);
 
         Class<? extends ServerSocketChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -206,13 +209,15 @@ public final class RollcallServer implements AutoCloseable {
         protected void initChannel(SocketChannel channel) {
             channels.add(channel);
             ChannelPipeline pipeline = channel.pipeline();
-            pipeline.addLast(IDLE_HANDLER, new SilenceDetector(config.httpIdleTimeoutMs()));
+            // Until the WebSocket upgrade; then the loop's heartbeat wheel watches the socket.
+            pipeline.addLast(IDLE_HANDLER, new IdleStateHandler(config.httpIdleTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
             if (ssl != null) {
                 pipeline.addLast(ssl.newHandler(channel.alloc()));
             }
             pipeline.addLast(new HttpServerCodec())
                     .addLast(new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES))
                     .addLast(new FrameRateLimiter(config.messageRate(), config.messageBurst()))
+                    .addLast(new Liveness())
                     .addLast(new WebSocketServerProtocolHandler(webSocketConfig))
                     .addLast(new WebSocketFrameAggregator(config.maxFrameBytes()))
                     .addLast(httpApi)
@@ -225,6 +230,7 @@ public final class RollcallServer implements AutoCloseable {
         private int port = 8080;
         private final List<App> apps = new ArrayList<>();
         private ServerConfig config = ServerConfig.defaults();
+        private SecurityConfig securityConfig = SecurityConfig.defaults();
         private Path tlsCert;
         private Path tlsKey;
 
@@ -254,6 +260,11 @@ public final class RollcallServer implements AutoCloseable {
 
         public Builder config(ServerConfig config) {
             this.config = Objects.requireNonNull(config);
+            return this;
+        }
+
+        public Builder security(SecurityConfig securityConfig) {
+            this.securityConfig = Objects.requireNonNull(securityConfig);
             return this;
         }
 

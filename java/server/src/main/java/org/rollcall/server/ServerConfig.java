@@ -20,6 +20,12 @@ package org.rollcall.server;
  * @param maxBacklogBytes outbound bytes a socket may have waiting, else error 1503
  * @param sendBufferBytes SO_SNDBUF of client sockets, 0 for the kernel's own tuning
  * @param devTokens whether {@code POST /v1/dev/token} mints tokens for the first app
+ * @param maxConnectionsPerToken live connections one token may hold, else error 1027
+ * @param drainTimeoutMs a socket with events waiting that has not drained for this long, error 1503
+ * @param outboundBudgetBytes all sockets' waiting outbound bytes together; over it, the members
+ *     that do not drain are dropped (1503) and new connections refused (1023)
+ * @param overloadLagMs event-loop lag past which new connections (not resumes) are refused (1023)
+ * @param logEvents events each session keeps for resumes to replay (at least; see protocol.md)
  */
 public record ServerConfig(
         long heartbeatIntervalMs,
@@ -36,7 +42,12 @@ public record ServerConfig(
         int messageBurst,
         long maxBacklogBytes,
         int sendBufferBytes,
-        boolean devTokens) {
+        boolean devTokens,
+        int maxConnectionsPerToken,
+        long drainTimeoutMs,
+        long outboundBudgetBytes,
+        long overloadLagMs,
+        int logEvents) {
 
     public ServerConfig {
         positive("heartbeatIntervalMs", heartbeatIntervalMs);
@@ -53,6 +64,11 @@ public record ServerConfig(
         positive("messageBurst", messageBurst);
         positive("maxBacklogBytes", maxBacklogBytes);
         notNegative("sendBufferBytes", sendBufferBytes);
+        positive("maxConnectionsPerToken", maxConnectionsPerToken);
+        positive("drainTimeoutMs", drainTimeoutMs);
+        positive("outboundBudgetBytes", outboundBudgetBytes);
+        positive("overloadLagMs", overloadLagMs);
+        positive("logEvents", logEvents);
     }
 
     public static ServerConfig defaults() {
@@ -71,7 +87,9 @@ public record ServerConfig(
                 .maxConnectionsPerSession(maxConnectionsPerSession).maxFrameBytes(maxFrameBytes)
                 .connectRate(connectRate).connectBurst(connectBurst)
                 .messageRate(messageRate).messageBurst(messageBurst)
-                .maxBacklogBytes(maxBacklogBytes).sendBufferBytes(sendBufferBytes).devTokens(devTokens);
+                .maxBacklogBytes(maxBacklogBytes).sendBufferBytes(sendBufferBytes).devTokens(devTokens)
+                .maxConnectionsPerToken(maxConnectionsPerToken).drainTimeoutMs(drainTimeoutMs)
+                .outboundBudgetBytes(outboundBudgetBytes).overloadLagMs(overloadLagMs).logEvents(logEvents);
     }
 
     private static void positive(String name, double value) {
@@ -91,7 +109,7 @@ public record ServerConfig(
         private long heartbeatTimeoutMs = 2500;
         private long graceClosedMs = 500;
         private long graceSilentMs = 1500;
-        private long handshakeTimeoutMs = 10_000;
+        private long handshakeTimeoutMs = 5_000;
         private long httpIdleTimeoutMs = 30_000;
         private int maxConnectionsPerSession = 20_000;
         private int maxFrameBytes = 16 * 1024;
@@ -102,6 +120,11 @@ public record ServerConfig(
         private long maxBacklogBytes = 8L * 1024 * 1024;
         private int sendBufferBytes = 0;
         private boolean devTokens = false;
+        private int maxConnectionsPerToken = 64;
+        private long drainTimeoutMs = 10_000;
+        private long outboundBudgetBytes = 512L * 1024 * 1024;
+        private long overloadLagMs = 500;
+        private int logEvents = 4096;
 
         private Builder() {
         }
@@ -181,11 +204,36 @@ public record ServerConfig(
             return this;
         }
 
+        public Builder maxConnectionsPerToken(int value) {
+            maxConnectionsPerToken = value;
+            return this;
+        }
+
+        public Builder drainTimeoutMs(long value) {
+            drainTimeoutMs = value;
+            return this;
+        }
+
+        public Builder outboundBudgetBytes(long value) {
+            outboundBudgetBytes = value;
+            return this;
+        }
+
+        public Builder overloadLagMs(long value) {
+            overloadLagMs = value;
+            return this;
+        }
+
+        public Builder logEvents(int value) {
+            logEvents = value;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(heartbeatIntervalMs, heartbeatTimeoutMs, graceClosedMs, graceSilentMs,
                     handshakeTimeoutMs, httpIdleTimeoutMs, maxConnectionsPerSession, maxFrameBytes,
                     connectRate, connectBurst, messageRate, messageBurst, maxBacklogBytes, sendBufferBytes,
-                    devTokens);
+                    devTokens, maxConnectionsPerToken, drainTimeoutMs, outboundBudgetBytes, overloadLagMs, logEvents);
         }
     }
 }

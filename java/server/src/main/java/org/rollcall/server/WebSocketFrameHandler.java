@@ -27,14 +27,11 @@ final class WebSocketFrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
-            connection = new ConnectionHandler(ctx.channel(), server);
+            ctx.pipeline().remove(RollcallServer.IDLE_HANDLER);
+            connection = new ConnectionHandler(ctx.channel(), server, ctx.pipeline().get(Liveness.class));
             connection.onHandshake();
         } else if (event instanceof IdleStateEvent) {
-            if (connection == null) {
-                ctx.close(); // an HTTP socket that went quiet
-            } else {
-                connection.onSilence();
-            }
+            ctx.close(); // an HTTP socket that went quiet before any upgrade
         } else if (event == FrameRateLimiter.EXCEEDED && connection != null) {
             connection.onError(ErrorCode.TOO_MANY_MESSAGES, "frames faster than the rate limit");
         } else {

@@ -2,9 +2,11 @@ package org.rollcall.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.rollcall.server.ConnectionEventsTest.created;
 import static org.rollcall.server.ConnectionEventsTest.destroyed;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -44,7 +46,10 @@ class LimitsTest {
                 allowed.add(fixture.join(session, "c" + i));
             }
             TestClient refused = fixture.open();
-            assertEquals(1023, refused.awaitError().path("code").asInt());
+            refused.send(TestClient.connectFrame(Fixture.APP.apiKey(), session, fixture.token(session, "over"), false));
+            JsonNode error = refused.awaitError();
+            assertEquals(1023, error.path("code").asInt());
+            assertTrue(error.path("retryAfterMs").asLong() > 0, error::toString);
             assertEquals(1008, refused.awaitClose());
             allowed.forEach(client -> assertFalse(client.isClosed()));
             assertEquals(1, HttpApiTest.metric(fixture.get("/metrics").body(), "rollcall_errors_total{code=\"1023\"}"));

@@ -1,0 +1,126 @@
+package org.rollcall.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One life of a session: from its first member until it empties. It has one owner, an event loop;
+ * every change to it runs there, in the order submitted, so it needs no lock and all members see
+ * one order. Each change takes the next seq and goes into the log and the pending batch. The batch
+ * is sent when the loop gets to it: events that arrive meanwhile (a storm) share frames. A frame is
+ * encoded once and written to each member as a retained duplicate, in one task per target loop.
+ */
+final class Session {
+    private static final int MAX_FRAME_EVENTS = 4096;
+    private static final long LOG_MAX_BYTES = 8L * 1024 * 1024;
+
+    final SessionKey key;
+    final EventLoop owner;
+    final long epoch;
+    final Map<String, Member> members = new LinkedHashMap<>();
+    final Map<String, Integer> connectionsPerToken = new HashMap<>();
+    private final EventLog log;
+    private final Metrics metrics;
+    private long lastSeq = -1;
+    private final List<byte[]> pending = new ArrayList<>();
+    private long pendingFirstSeq;
+    private boolean flushScheduled;
+    boolean removed;
+
+    Session(SessionKey key, EventLoop owner, long epoch, ServerConfig config, Metrics metrics) {
+        this.key = key;
+        this.owner = owner;
+        this.epoch = epoch;
+        this.metrics = metrics;
+        long graceMs = Math.max(config.graceClosedMs(), config.graceSilentMs()) + config.heartbeatTimeoutMs();
+        this.log = new EventLog(config.logEvents(), graceMs, LOG_MAX_BYTES, 0);
+    }
+
+    long lastSeq() {
+        return lastSeq;
+    }
+
+    /** Appends an event (built for the next seq) for every member; returns its seq. */
+    long publish(java.util.function.LongFunction<byte[]> event) {
+        long seq = ++lastSeq;
+        byte[] json = event.apply(seq);
+        log.append(seq, json, System.currentTimeMillis());
+        if (pending.isEmpty()) {
+            pendingFirstSeq = seq;
+        }
+        pending.add(json);
+        if (!flushScheduled) {
+            flushScheduled = true;
+            owner.execute(this::flush);
+        }
+        return seq;
+    }
+
+    /** The events a resume from {@code seq} missed, or null if the log no longer reaches back. */
+    List<byte[]> eventsAfter(long seq) {
+        return seq <= lastSeq && log.reachesBack(seq) ? log.after(seq) : null;
+    }
+
+    /** Every member but {@code selfId}, as others see them. */
+    List<ConnectionInfo> roster(String selfId) {
+        List<ConnectionInfo> others = new ArrayList<>(members.size());
+        for (Member member : members.values()) {
+            if (!member.id().equals(selfId)) {
+                others.add(member.info());
+            }
+        }
+        return others;
+    }
+
+    /** Sends the pending batch to every member that has not seen it, grouped by the members' loops. */
+    private void flush() {
+        flushScheduled = false;
+        if (pending.isEmpty()) {
+            return;
+        }
+        List<byte[]> events = new ArrayList<>(pending);
+        long firstSeq = pendingFirstSeq;
+        pending.clear();
+        for (int from = 0; from < events.size(); from += MAX_FRAME_EVENTS) {
+            int to = Math.min(events.size(), from + MAX_FRAME_EVENTS);
+            send(events.subList(from, to), firstSeq + from);
+        }
+    }
+
+    private void send(List<byte[]> events, long firstSeq) {
+        long lastSeqOfBatch = firstSeq + events.size() - 1;
+        ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+        ByteBuf shared = null;
+        Map<EventLoop, List<Outbox.Delivery>> byLoop = new HashMap<>();
+        for (Member member : members.values()) {
+            Outbox outbox = member.outbox;
+            if (outbox == null || member.suppressEvents() || member.fromSeq >= lastSeqOfBatch) {
+                continue;
+            }
+            ByteBuf frame;
+            if (member.fromSeq < firstSeq) {
+                if (shared == null) {
+                    shared = Json.eventsFrame(alloc, events, 0, events.size());
+                    metrics.eventsFrameSent(events.size());
+                }
+                frame = shared.retainedDuplicate();
+            } else { // it joined or resumed within this batch: only what came after
+                frame = Json.eventsFrame(alloc, events, (int) (member.fromSeq + 1 - firstSeq), events.size());
+            }
+            byLoop.computeIfAbsent(outbox.loop(), loop -> new ArrayList<>()).add(new Outbox.Delivery(outbox, frame));
+        }
+        if (shared != null) {
+            shared.release(); // the duplicates hold it now
+        }
+        for (Map.Entry<EventLoop, List<Outbox.Delivery>> target : byLoop.entrySet()) {
+            List<Outbox.Delivery> deliveries = target.getValue();
+            target.getKey().execute(() -> Outbox.deliver(deliveries));
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package org.rollcall.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A clean leave from silent grace, resumes under the connect-rate limit, and a joiner that does not
+ * read. Each test failed on the v1 server.
+ */
+class GapAndLoadTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void aFrozenClientsCleanLeaveDuringSilentGraceIsClientDisconnected() throws Exception {
+        ServerConfig config = Fixture.fastConfig().heartbeatIntervalMs(100).heartbeatTimeoutMs(300)
+                .graceSilentMs(5_000).build();
+        try (Fixture fixture = new Fixture(config)) {
+            String session = Fixture.newSession();
+            TestClient observer = fixture.join(session, "observer");
+            try (RawWebSocket frozen = RawWebSocket.open(fixture.port())) {
+                String token = fixture.token(session, "frozen");
+                frozen.sendText(ProtocolV2Test.connectV2(session, token));
+                String id = JSON.readTree(frozen.readText(5000)).path("connection").path("id").asText();
+                observer.awaitEvent(ProtocolV2Test.event("connectionCreated", id), WAIT);
+                // Frozen: reads nothing, answers nothing, until the server has surely found it silent.
+                awaitAdminSilence(fixture, config);
+                frozen.sendFrame(RawWebSocket.CLOSE, new byte[] {0x03, (byte) 0xe8}); // thawed: leaves cleanly
+
+                JsonNode left = observer.awaitEvent(ProtocolV2Test.event("connectionDestroyed", id), WAIT);
+                assertEquals("clientDisconnected", left.path("reason").asText());
+
+                TestClient again = fixture.open();
+                again.send(ProtocolV2Test.connectV2(session, token));
+                JsonNode connected = again.awaitConnected();
+                for (JsonNode peer : connected.path("connections")) {
+                    assertFalse(peer.path("id").asText().equals(id), "its own old ID is in its new roster");
+                }
+            }
+        }
+    }
+
+    /** Waits past the heartbeat timeout and a few wheel ticks, which is when the server calls a socket silent. */
+    private static void awaitAdminSilence(Fixture fixture, ServerConfig config) throws InterruptedException {
+        Thread.sleep(config.heartbeatTimeoutMs() + 4 * config.heartbeatIntervalMs());
+    }
+
+    @Test
+    void aMassReconnectUnderTheConnectRateLimitResumesEveryClientWithItsOldId() {
+        int clients = 20;
+        ServerConfig config = Fixture.fastConfig().graceClosedMs(10_000).connectRate(0.01).connectBurst(clients + 1)
+                .build();
+        try (Fixture fixture = new Fixture(config)) {
+            String session = Fixture.newSession();
+            TestClient observer = ProtocolV2Test.joinV2(fixture, session, "observer");
+            List<TestClient> members = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                members.add(ProtocolV2Test.joinV2(fixture, session, "m" + i));
+            }
+            members.forEach(TestClient::abort); // a server-side blip: every link cut at once
+
+            for (TestClient old : members) {
+                TestClient back = fixture.track(ProtocolV2Test.resumeV2(fixture, old, session));
+                JsonNode connected = back.awaitConnected();
+                assertEquals(old.id(), connected.path("connection").path("id").asText());
+            }
+            assertFalse(observer.events().stream().anyMatch(e -> e.path("type").asText().equals("connectionDestroyed")));
+        }
+    }
+
+    @Test
+    void joinersThatDoNotReadAreDroppedWith1503WithinTheOutboundBudget() throws Exception {
+        long budget = 2L * 1024 * 1024;
+        ServerConfig config = Fixture.fastConfig().outboundBudgetBytes(budget).drainTimeoutMs(60_000)
+                .sendBufferBytes(8192).build(); // the default per-socket backlog (8 MiB) alone would let them grow
+        try (Fixture fixture = new Fixture(config)) {
+            String session = Fixture.newSession();
+            TestClient observer = fixture.join(session, "observer");
+            long directBefore = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+            List<RawWebSocket> deaf = new ArrayList<>();
+            try {
+                for (int i = 0; i < 5; i++) {
+                    RawWebSocket socket = RawWebSocket.open(fixture.port(), 4096);
+                    socket.sendText(ProtocolV2Test.connectV2(session, fixture.token(session, "deaf" + i)));
+                    deaf.add(socket);
+                }
+                String data = "x".repeat(900);
+                long peakGrowth = 0;
+                for (int i = 0; i < 3000 && droppedPeers(observer) < deaf.size(); i++) {
+                    fixture.join(session, data + i).close();
+                    for (RawWebSocket socket : deaf) {
+                        socket.sendFrame(RawWebSocket.PING, new byte[0]); // never reads, but is heard
+                    }
+                    peakGrowth = Math.max(peakGrowth, PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() - directBefore);
+                }
+                assertEquals(deaf.size(), droppedPeers(observer), "deaf joiners dropped");
+                assertTrue(peakGrowth < budget + 4L * 1024 * 1024, "direct memory grew by " + peakGrowth);
+                for (RawWebSocket socket : deaf) {
+                    assertTrue(socket.awaitServerClose(5000));
+                }
+            } finally {
+                for (RawWebSocket socket : deaf) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
+    /** How many peers left as networkDisconnected (the server's drop). */
+    private static int droppedPeers(TestClient observer) {
+        int dropped = 0;
+        for (JsonNode e : observer.events()) {
+            if (e.path("type").asText().equals("connectionDestroyed")
+                    && e.path("reason").asText().equals("networkDisconnected")) {
+                dropped++;
+            }
+        }
+        return dropped;
+    }
+}
