@@ -24,6 +24,12 @@ final class TokenBucket {
         return true;
     }
 
+    /** Whether a {@link #tryTake()} would succeed now; takes nothing. */
+    synchronized boolean hasToken() {
+        refill();
+        return tokens >= 1;
+    }
+
     /** True the first time only: whoever runs it dry is told once. */
     synchronized boolean markWarned() {
         boolean first = !warned;

@@ -55,6 +55,16 @@ public final class TokenVerifier {
         }
     }
 
+    /** The longest lifetime ({@code exp - iat}) this verifier accepts. */
+    public Duration maxTtl() {
+        return maxTtl;
+    }
+
+    /** How far in the future a token's {@code iat} may lie. */
+    public Duration maxClockSkew() {
+        return maxClockSkew;
+    }
+
     /** Verifies at the current time. See {@link #verify(String, String, Instant)}. */
     public TokenClaims verify(String token, String sessionId) throws InvalidTokenException {
         return verify(token, sessionId, Instant.now());
