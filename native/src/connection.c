@@ -4,21 +4,24 @@
 #include <string.h>
 
 /* One allocation: the struct, then the strings. */
-static otc_connection* connection_alloc(const char* id, const char* data,
-                                        int64_t creation_time,
+static otc_connection* connection_alloc(const char* id, size_t id_length, const char* data,
+                                        size_t data_length, int64_t creation_time,
                                         const char* session_id, bool own_session_id) {
-  size_t id_size = strlen(id) + 1;
-  size_t data_size = strlen(data) + 1;
+  size_t id_size = id_length + 1;
+  size_t data_size = data_length + 1;
   size_t session_size = own_session_id ? strlen(session_id) + 1 : 0;
   otc_connection* connection =
-      malloc(sizeof *connection + id_size + data_size + session_size);
+      otc_malloc(sizeof *connection + id_size + data_size + session_size);
   if (!connection) {
     return NULL;
   }
   char* text = connection->storage;
-  memcpy(text, id, id_size);
+  memcpy(text, id, id_length);
+  text[id_length] = '\0';
   connection->id = text;
-  memcpy(text + id_size, data, data_size);
+  connection->id_length = id_length;
+  memcpy(text + id_size, data, data_length);
+  text[id_size + data_length] = '\0';
   connection->data = text + id_size;
   if (own_session_id) {
     memcpy(text + id_size + data_size, session_id, session_size);
@@ -27,17 +30,19 @@ static otc_connection* connection_alloc(const char* id, const char* data,
     connection->session_id = session_id;
   }
   connection->next = NULL;
-  connection->id_hash = roster_hash(connection->id);
+  connection->id_hash = roster_hash(connection->id, id_length);
   connection->creation_time = creation_time;
   connection->drop_reason = OTC_CONNECTION_DROP_REASON_NONE;
   connection->event_seq = -1;
+  connection->event_epoch = 0;
   connection->user_owned = false;
   return connection;
 }
 
-otc_connection* connection_new(const char* id, const char* data,
-                               int64_t creation_time, const char* session_id) {
-  return connection_alloc(id, data, creation_time, session_id, false);
+otc_connection* connection_new(const char* id, size_t id_length, const char* data,
+                               size_t data_length, int64_t creation_time,
+                               const char* session_id) {
+  return connection_alloc(id, id_length, data, data_length, creation_time, session_id, false);
 }
 
 void connection_free(otc_connection* connection) {
@@ -73,11 +78,13 @@ otc_connection* otc_connection_copy(const otc_connection* connection) {
     return NULL;
   }
   otc_connection* copy =
-      connection_alloc(connection->id, connection->data,
-                       connection->creation_time, connection->session_id, true);
+      connection_alloc(connection->id, connection->id_length, connection->data,
+                       strlen(connection->data), connection->creation_time,
+                       connection->session_id, true);
   if (copy) {
     copy->drop_reason = otc_connection_get_drop_reason(connection);
     copy->event_seq = connection->event_seq;
+    copy->event_epoch = connection->event_epoch;
     copy->user_owned = true;
   }
   return copy;
@@ -110,9 +117,9 @@ const char* otc_connection_drop_reason_string(enum otc_connection_drop_reason re
   return reason_names[reason];
 }
 
-enum otc_connection_drop_reason drop_reason_parse(const char* text) {
+enum otc_connection_drop_reason drop_reason_parse(const char* text, size_t length) {
   for (size_t i = 1; i < sizeof reason_names / sizeof reason_names[0]; i++) {
-    if (text && strcmp(text, reason_names[i]) == 0) {
+    if (text && strlen(reason_names[i]) == length && memcmp(text, reason_names[i], length) == 0) {
       return (enum otc_connection_drop_reason)i;
     }
   }
@@ -121,4 +128,8 @@ enum otc_connection_drop_reason drop_reason_parse(const char* text) {
 
 int64_t otc_connection_get_event_seq(const otc_connection* connection) {
   return connection ? connection->event_seq : -1;
+}
+
+int64_t otc_connection_get_event_epoch(const otc_connection* connection) {
+  return connection ? connection->event_epoch : 0;
 }

@@ -1,17 +1,24 @@
 /* The library thread's side of sessions: sockets, timers, protocol messages,
  * the roster and every callback. Everything here runs on the library thread. */
 
+#define _DEFAULT_SOURCE /* struct tcp_info */
 #include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* The first reconnection attempt follows a loss within this many ms, so that a
  * live client resumes well inside the server's closed-socket grace. */
 #define FIRST_RETRY_MAX_MS 50
+/* ...widened by 1 ms per this many sessions in the process, up to a cap. */
+#define FIRST_RETRY_SESSIONS_PER_MS 10
+#define FIRST_RETRY_WINDOW_CAP_MS 400
 /* How long a WebSocket handshake plus the `connected` answer may take, at least
  * (the server allows 10 s for the first frame). */
 #define MIN_HANDSHAKE_TIMEOUT_MS 10000
@@ -88,7 +95,35 @@ static bool wants_events(struct session* s) {
 typedef void (*session_callback)(otc_session*, void*);
 typedef void (*connection_callback)(otc_session*, void*, const otc_connection*);
 
+/* Batches (settings' on_batch_begin/_end): begin comes before the first
+ * connection event of a frame (or roster, reconciliation, injection), end
+ * after its last, before any other callback. */
+static void batch_finish(struct session* s) {
+  if (!s->in_batch) {
+    return;
+  }
+  s->in_batch = false;
+  if (callback_begin(s, false)) {
+    s->settings.on_batch_end(s->handle, s->callbacks.user_data);
+    callback_end(s);
+  }
+}
+
+static bool batch_start(struct session* s) {
+  if (s->in_batch || !s->settings.on_batch_begin) {
+    return true;
+  }
+  if (!callback_begin(s, true)) {
+    return false;
+  }
+  s->in_batch = true;
+  s->settings.on_batch_begin(s->handle, s->callbacks.user_data);
+  callback_end(s);
+  return true;
+}
+
 static void emit(struct session* s, session_callback callback) {
+  batch_finish(s);
   if (callback && callback_begin(s, false)) {
     callback(s->handle, s->callbacks.user_data);
     callback_end(s);
@@ -101,7 +136,7 @@ static bool emit_connection(struct session* s, connection_callback callback,
   if (!callback) {
     return wants_events(s);
   }
-  if (!callback_begin(s, true)) {
+  if (!batch_start(s) || !callback_begin(s, true)) {
     return false;
   }
   callback(s->handle, s->callbacks.user_data, connection);
@@ -112,6 +147,7 @@ static bool emit_connection(struct session* s, connection_callback callback,
 static void emit_error(struct session* s, int64_t code, const char* message) {
   otc_log(OTC_LOG_LEVEL_INFO, "session %s: error %lld: %s", s->session_id,
           (long long)code, message);
+  batch_finish(s);
   if (s->callbacks.on_error && callback_begin(s, false)) {
     s->callbacks.on_error(s->handle, s->callbacks.user_data, message,
                           (enum otc_session_error_code)code);
@@ -129,12 +165,18 @@ static void retire_self_locked(struct session* s) {
   }
 }
 
+static bool is_self(const struct session* s, const struct json_string* id) {
+  return s->self && s->self->id_length == id->length &&
+         memcmp(s->self->id, id->text, id->length) == 0;
+}
+
 static bool set_self(struct session* s, const struct wire_connection* own) {
-  if (s->self && strcmp(s->self->id, own->id) == 0) {
+  if (is_self(s, &own->id)) {
     return true;
   }
   otc_connection* connection =
-      connection_new(own->id, own->data, own->creation_time, s->session_id);
+      connection_new(own->id.text, own->id.length, own->data.text, own->data.length,
+                     own->creation_time, s->session_id);
   if (!connection) {
     return false;
   }
@@ -192,7 +234,7 @@ static lws_usec_t silence_deadline(const struct session* s) {
 
 static void schedule_heartbeat(struct session* s) {
   lws_usec_t due = silence_deadline(s);
-  if (s->phase == PHASE_CONNECTED && s->next_ping < due) {
+  if (s->phase == PHASE_CONNECTED && s->protocol < 2 && s->next_ping < due) {
     due = s->next_ping;
   }
   lws_usec_t now = lws_now_usecs();
@@ -277,11 +319,28 @@ static void give_up_fired(lws_sorted_usec_list_t* timer) {
   }
 }
 
-/* Jittered exponential backoff; the first attempt comes almost at once. */
+/* The window that first attempts after a common loss spread over: wider with
+ * more sessions in the process, so thousands do not reconnect in step, but
+ * inside the server's 500 ms closed-socket grace. */
+static int first_retry_window_ms(void) {
+  pthread_mutex_lock(&otc_g.lock);
+  size_t sessions = otc_g.session_count;
+  pthread_mutex_unlock(&otc_g.lock);
+  size_t window = FIRST_RETRY_MAX_MS + sessions / FIRST_RETRY_SESSIONS_PER_MS;
+  return window < FIRST_RETRY_WINDOW_CAP_MS ? (int)window : FIRST_RETRY_WINDOW_CAP_MS;
+}
+
+/* Jittered exponential backoff; the first attempt comes almost at once. Later
+ * ones wait at least the server's retryAfterMs hint, if it gave one. */
 static lws_usec_t next_retry_delay(struct session* s) {
   int attempt = s->attempt++;
+  int hint = s->retry_after_ms;
+  s->retry_after_ms = 0;
+  if (hint > 0) {
+    return ms(hint + (int)random_below((uint64_t)first_retry_window_ms() + 1));
+  }
   if (attempt == 0) {
-    return ms((int)random_below(FIRST_RETRY_MAX_MS + 1));
+    return ms((int)random_below((uint64_t)first_retry_window_ms() + 1));
   }
   int64_t base = s->settings.initial_backoff_ms;
   for (int i = 1; i < attempt && base < s->settings.max_backoff_ms; i++) {
@@ -348,6 +407,19 @@ static bool socket_has_unread_bytes(const struct session* s) {
   return fd != LWS_SOCK_INVALID && ioctl(fd, FIONREAD, &unread) == 0 && unread > 0;
 }
 
+/* Milliseconds since the kernel last received data on the socket, or -1.
+ * libwebsockets answers the server's pings without telling us, so a v2
+ * server that only pings would otherwise look silent. */
+static int64_t ms_since_data_received(const struct session* s) {
+  lws_sockfd_type fd = s->wsi ? lws_get_socket_fd(s->wsi) : LWS_SOCK_INVALID;
+  struct tcp_info info;
+  socklen_t length = sizeof info;
+  if (fd == LWS_SOCK_INVALID || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) {
+    return -1;
+  }
+  return info.tcpi_last_data_recv;
+}
+
 /* The deadline passed, but a busy loop may simply not have serviced the
  * socket yet: wait while unread bytes wait, and give the loop one more
  * service round (timers run before sockets in each round) before deciding. */
@@ -359,6 +431,14 @@ static bool silence_confirmed(struct session* s) {
     /* Bytes from the server are life, even if they turn out to be pings,
      * which libwebsockets answers without telling us. */
     s->last_received = lws_now_usecs();
+    s->silence_rechecked = false;
+    return false;
+  }
+  int64_t quiet_ms = ms_since_data_received(s);
+  if (s->phase == PHASE_CONNECTED && quiet_ms >= 0 &&
+      quiet_ms < s->settings.heartbeat_timeout_ms) {
+    /* Read already, but bytes came: pings answered inside libwebsockets. */
+    s->last_received = lws_now_usecs() - ms((int)quiet_ms);
     s->silence_rechecked = false;
     return false;
   }
@@ -388,7 +468,7 @@ static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
     return;
   }
   s->silence_rechecked = false;
-  if (s->phase == PHASE_CONNECTED && now >= s->next_ping) {
+  if (s->phase == PHASE_CONNECTED && s->protocol < 2 && now >= s->next_ping) {
     s->ping_due = true;
     s->next_ping = now + ms(s->settings.heartbeat_interval_ms);
     lws_callback_on_writable(s->wsi);
@@ -398,43 +478,71 @@ static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
 
 /* --- roster --------------------------------------------------------------- */
 
+/* Out of memory while applying a frame: the frame is not applied (last_seq
+ * stays), and the session treats it as a lost socket, so a resume brings the
+ * missed part back (replayed, or reconciled from a roster). */
+static void out_of_memory(struct session* s) {
+  otc_log(OTC_LOG_LEVEL_ERROR, "session %s: out of memory", s->session_id);
+  abandon_socket(s);
+  socket_failed(s, OTC_SESSION_INTERNAL_ERROR, "out of memory");
+}
+
+enum adopt_result { ADOPT_OK, ADOPT_MALFORMED, ADOPT_NO_MEMORY };
+
 /*
  * Builds the server's roster `list` into `result`, moving connections that
  * `known` has (no event for them) and creating the others, which are also
- * listed in `*added` in the server's order. Skips the own connection and
- * duplicates. False when the list is malformed or memory runs out.
+ * linked, in the server's order, through `*added` (their `next` is the roster
+ * chain, so the order is kept in a separate array). Skips the own connection
+ * and duplicates.
  */
-static bool adopt_roster(struct session* s, const cJSON* list, struct roster* known,
-                         struct roster* result, otc_connection*** added,
-                         size_t* added_count) {
-  *added = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof **added);
+static enum adopt_result adopt_roster(struct session* s, struct json list,
+                                      const struct json_string* own_id,
+                                      struct roster* known, struct roster* result,
+                                      otc_connection*** added, size_t* added_count) {
+  size_t capacity = 0;
+  *added = NULL;
   *added_count = 0;
-  if (!*added) {
-    return false;
-  }
-  const cJSON* item;
-  cJSON_ArrayForEach(item, list) {
+  struct json_iter it = {.object = false};
+  int more;
+  while ((more = json_container_next(&list, &it, NULL)) == 1) {
     struct wire_connection entry;
-    if (!wire_connection_parse(item, &entry)) {
-      return false;
+    if (!wire_connection_parse(&list, &entry)) {
+      return ADOPT_MALFORMED;
     }
-    if ((s->self && strcmp(entry.id, s->self->id) == 0) || roster_find(result, entry.id)) {
+    bool own = entry.id.length == own_id->length &&
+               memcmp(entry.id.text, own_id->text, own_id->length) == 0;
+    if (own || roster_find(result, entry.id.text, entry.id.length)) {
       continue;
     }
-    otc_connection* connection = roster_remove(known, entry.id);
+    otc_connection* connection = roster_remove(known, entry.id.text, entry.id.length);
     bool is_new = connection == NULL;
     if (is_new) {
-      connection = connection_new(entry.id, entry.data, entry.creation_time, s->session_id);
+      if (*added_count == capacity) {
+        size_t grown_capacity = capacity ? capacity * 2 : 16;
+        otc_connection** grown = otc_realloc(*added, grown_capacity * sizeof **added);
+        if (!grown) {
+          return ADOPT_NO_MEMORY;
+        }
+        *added = grown;
+        capacity = grown_capacity;
+      }
+      connection = connection_new(entry.id.text, entry.id.length, entry.data.text,
+                                  entry.data.length, entry.creation_time, s->session_id);
     }
     if (!connection || !roster_add(result, connection)) {
-      connection_free(connection);
-      return false;
+      if (connection && !is_new) {
+        roster_add(known, connection); /* back where it was; known never grows here */
+      } else {
+        connection_free(connection);
+      }
+      return ADOPT_NO_MEMORY;
     }
     if (is_new) {
       (*added)[(*added_count)++] = connection;
     }
   }
-  return true;
+  return more == 0 ? ADOPT_OK : ADOPT_MALFORMED;
 }
 
 static void emit_created_list(struct session* s, otc_connection** added, size_t count) {
@@ -462,47 +570,75 @@ static void emit_dropped_list(struct session* s, otc_connection* gone) {
 
 /* --- server messages ------------------------------------------------------ */
 
-static void handle_connected(struct session* s, const cJSON* message) {
+/* Puts a connection back into `known` when a new roster cannot be adopted. */
+static void restore_roster(struct roster* known, struct roster* partial) {
+  otc_connection* c = roster_take_all(partial);
+  while (c) {
+    otc_connection* next = c->next;
+    roster_add(known, c); /* cannot fail: known had room for each before */
+    c = next;
+  }
+}
+
+static void handle_connected(struct session* s, struct wire_message* m) {
   if (s->phase != PHASE_CONNECTING && s->phase != PHASE_RECONNECTING) {
     protocol_error(s, "unexpected 'connected' message");
     return;
   }
   struct wire_connection own;
-  int64_t seq;
-  const char* resume_token = wire_string(message, "resumeToken");
-  const cJSON* list = cJSON_GetObjectItemCaseSensitive(message, "connections");
-  if (!wire_connection_parse(cJSON_GetObjectItemCaseSensitive(message, "connection"), &own) ||
-      !wire_integer(message, "seq", &seq) || !resume_token || !cJSON_IsArray(list)) {
+  bool v2 = m->has_protocol && m->protocol >= 2;
+  bool replay = v2 && m->resumed && m->replay && s->resuming && m->has_epoch &&
+                m->epoch == s->epoch;
+  if (!m->has_connection || !wire_connection_parse(&m->connection, &own) || !m->has_seq ||
+      !m->has_resume_token || (!replay && !m->has_connections)) {
     protocol_error(s, "malformed 'connected' message");
     return;
   }
-  char* token_copy = strdup(resume_token);
-  if (!token_copy || !set_self(s, &own)) {
-    free(token_copy);
-    end_session(s, OTC_SESSION_INTERNAL_ERROR, "out of memory");
-    return;
-  }
-  free(s->resume_token);
-  s->resume_token = token_copy;
-  s->last_seq = seq;
-  s->resume_rejected = false;
-
   struct roster result;
   roster_init(&result);
   otc_connection** added = NULL;
   size_t added_count = 0;
-  if (!adopt_roster(s, list, &s->roster, &result, &added, &added_count)) {
-    roster_clear(&result);
+  char* token_copy = otc_malloc(m->resume_token.length + 1);
+  enum adopt_result adopted = token_copy ? ADOPT_OK : ADOPT_NO_MEMORY;
+  if (adopted == ADOPT_OK && !replay) {
+    adopted = adopt_roster(s, m->connections, &own.id, &s->roster, &result, &added,
+                           &added_count);
+  }
+  if (adopted == ADOPT_OK && !set_self(s, &own)) {
+    adopted = ADOPT_NO_MEMORY;
+  }
+  if (adopted != ADOPT_OK) {
+    for (size_t i = 0; i < added_count; i++) {
+      connection_free(roster_remove(&result, added[i]->id, added[i]->id_length));
+    }
+    restore_roster(&s->roster, &result);
     free(added);
-    protocol_error(s, "malformed or oversized roster in 'connected' message");
+    free(token_copy);
+    if (adopted == ADOPT_MALFORMED) {
+      protocol_error(s, "malformed roster in 'connected' message");
+    } else {
+      out_of_memory(s);
+    }
     return;
   }
-  otc_connection* gone = roster_take_all(&s->roster);
-  s->roster = result;
+  memcpy(token_copy, m->resume_token.text, m->resume_token.length);
+  token_copy[m->resume_token.length] = '\0';
+  free(s->resume_token);
+  s->resume_token = token_copy;
+  s->last_seq = m->seq;
+  s->epoch = m->has_epoch ? m->epoch : 0;
+  s->protocol = v2 ? 2 : 1;
+  s->resume_rejected = false;
+  otc_connection* gone = NULL;
+  if (!replay) {
+    gone = roster_take_all(&s->roster);
+    s->roster = result;
+  }
 
   bool reconnecting = s->phase == PHASE_RECONNECTING;
   s->phase = PHASE_CONNECTED;
   s->announced = true;
+  s->attempt = 0;
   s->next_ping = lws_now_usecs() + ms(s->settings.heartbeat_interval_ms);
   schedule_heartbeat(s);
   lws_sul_cancel(&s->retry_timer);
@@ -510,8 +646,7 @@ static void handle_connected(struct session* s, const cJSON* message) {
 
   if (reconnecting) {
     otc_log(OTC_LOG_LEVEL_INFO, "session %s: reconnected (%s)", s->session_id,
-            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(message, "resumed"))
-                ? "resumed" : "as a new connection");
+            replay ? "resumed, replaying" : m->resumed ? "resumed" : "as a new connection");
     emit_dropped_list(s, gone);
     emit_created_list(s, added, added_count);
     emit(s, s->callbacks.on_reconnected);
@@ -523,67 +658,80 @@ static void handle_connected(struct session* s, const cJSON* message) {
   free(added);
 }
 
-static void connection_created(struct session* s, const struct wire_connection* entry, int64_t seq) {
-  if ((s->self && strcmp(entry->id, s->self->id) == 0) || roster_find(&s->roster, entry->id)) {
-    return; /* never about ourselves, never a duplicate */
+/* False when out of memory (the event is then not applied). */
+static bool connection_created(struct session* s, const struct wire_event* e) {
+  const struct wire_connection* entry = &e->connection;
+  if (is_self(s, &entry->id) || roster_find(&s->roster, entry->id.text, entry->id.length)) {
+    s->last_seq = e->seq;
+    return true; /* never about ourselves, never a duplicate */
   }
-  otc_connection* connection =
-      connection_new(entry->id, entry->data, entry->creation_time, s->session_id);
+  otc_connection* connection = connection_new(entry->id.text, entry->id.length,
+                                              entry->data.text, entry->data.length,
+                                              entry->creation_time, s->session_id);
   if (!connection || !roster_add(&s->roster, connection)) {
     connection_free(connection);
-    otc_log(OTC_LOG_LEVEL_ERROR, "session %s: out of memory", s->session_id);
-    return;
+    return false;
   }
-  connection->event_seq = seq;
+  s->last_seq = e->seq;
+  connection->event_seq = e->seq;
+  connection->event_epoch = s->epoch;
   emit_connection(s, s->callbacks.on_connection_created, connection);
   connection->event_seq = -1;
+  connection->event_epoch = 0;
+  return true;
 }
 
-static void connection_destroyed(struct session* s, const struct wire_connection* entry,
-                                 const char* reason, int64_t seq) {
-  otc_connection* connection = roster_remove(&s->roster, entry->id);
+static void connection_destroyed(struct session* s, const struct wire_event* e) {
+  s->last_seq = e->seq;
+  otc_connection* connection =
+      roster_remove(&s->roster, e->connection.id.text, e->connection.id.length);
   if (!connection) {
     return; /* never a ghost */
   }
-  connection->drop_reason = drop_reason_parse(reason);
-  connection->event_seq = seq;
+  connection->drop_reason = drop_reason_parse(e->reason.text, e->reason.length);
+  connection->event_seq = e->seq;
+  connection->event_epoch = s->epoch;
   emit_connection(s, s->callbacks.on_connection_dropped, connection);
   connection_free(connection);
 }
 
-static void handle_events(struct session* s, const cJSON* message) {
+static void handle_events(struct session* s, struct wire_message* m) {
   if (s->phase != PHASE_CONNECTED) {
     otc_log(OTC_LOG_LEVEL_DEBUG, "session %s: events before 'connected' ignored",
             s->session_id);
     return;
   }
-  const cJSON* events = cJSON_GetObjectItemCaseSensitive(message, "events");
-  if (!cJSON_IsArray(events)) {
+  if (!m->has_events || json_peek(&m->events) != '[') {
     protocol_error(s, "malformed 'events' message");
     return;
   }
-  const cJSON* event;
-  cJSON_ArrayForEach(event, events) {
-    int64_t seq;
-    struct wire_connection entry;
-    const char* type = wire_string(event, "type");
-    if (!wire_integer(event, "seq", &seq) || !type ||
-        !wire_connection_parse(cJSON_GetObjectItemCaseSensitive(event, "connection"), &entry)) {
+  struct json_iter it = {.object = false};
+  int more;
+  while ((more = json_container_next(&m->events, &it, NULL)) == 1) {
+    struct wire_event e;
+    if (!wire_event_parse(&m->events, &e)) {
       protocol_error(s, "malformed event");
       return;
     }
-    if (seq <= s->last_seq) {
+    if (e.seq <= s->last_seq) {
       continue;
     }
-    s->last_seq = seq;
-    if (strcmp(type, "connectionCreated") == 0) {
-      connection_created(s, &entry, seq);
-    } else if (strcmp(type, "connectionDestroyed") == 0) {
-      connection_destroyed(s, &entry, wire_string(event, "reason"), seq);
+    if (json_string_is(&e.type, "connectionCreated")) {
+      if (!connection_created(s, &e)) {
+        out_of_memory(s);
+        return;
+      }
+    } else if (json_string_is(&e.type, "connectionDestroyed")) {
+      connection_destroyed(s, &e);
+    } else {
+      s->last_seq = e.seq; /* an event kind this client does not know */
     }
     if (!wants_events(s)) {
       return;
     }
+  }
+  if (more < 0) {
+    protocol_error(s, "malformed 'events' message");
   }
 }
 
@@ -591,26 +739,37 @@ static bool is_authorization_error(int64_t code) {
   return code == OTC_SESSION_AUTHORIZATION_FAILURE || code == OTC_SESSION_INVALID_SESSION;
 }
 
-static void handle_error(struct session* s, const cJSON* message) {
-  int64_t code;
-  if (!wire_integer(message, "code", &code) || code == 0) {
+static void handle_error(struct session* s, struct wire_message* m) {
+  if (!m->has_code || m->code == 0) {
     protocol_error(s, "malformed 'error' message");
     return;
   }
-  const char* text = wire_string(message, "message");
+  int64_t code = m->code;
   char description[512];
-  snprintf(description, sizeof description, "%s", text ? text : "error from the server");
+  if (m->has_message) {
+    snprintf(description, sizeof description, "%.*s", (int)m->message.length, m->message.text);
+  } else {
+    snprintf(description, sizeof description, "error from the server");
+  }
+  bool resuming = s->phase == PHASE_RECONNECTING && s->resuming;
   abandon_socket(s); /* the server closes it anyway */
+  if (m->has_retry_after && m->retry_after_ms > 0) {
+    s->retry_after_ms = m->retry_after_ms < 60000 ? (int)m->retry_after_ms : 60000;
+  }
 
-  if (s->phase == PHASE_CONNECTING || is_authorization_error(code)) {
-    end_session(s, code, description);
-  } else if (s->phase == PHASE_RECONNECTING && s->resuming &&
-             code == OTC_SESSION_CONNECTION_FAILED) {
-    /* The server forgot this connection: connect again as a new one. */
+  if (resuming && code == OTC_SESSION_CONNECTION_FAILED) {
+    /* Only 1006 means the server forgot this connection: join again as a new one. */
     otc_log(OTC_LOG_LEVEL_INFO, "session %s: resume refused, connecting anew",
             s->session_id);
     s->resume_rejected = true;
     schedule_retry(s, true);
+  } else if (resuming) {
+    /* Any other error during a resume (1023 in a reconnect storm, say):
+     * resume again later. */
+    emit_error(s, code, description);
+    schedule_retry(s, false);
+  } else if (s->phase == PHASE_CONNECTING || is_authorization_error(code)) {
+    end_session(s, code, description);
   } else if (s->phase == PHASE_RECONNECTING) {
     emit_error(s, code, description);
     schedule_retry(s, false);
@@ -620,8 +779,11 @@ static void handle_error(struct session* s, const cJSON* message) {
   }
 }
 
-static void handle_disconnected(struct session* s, const cJSON* message) {
-  enum otc_connection_drop_reason reason = drop_reason_parse(wire_string(message, "reason"));
+/* Final in both versions: the connection was removed; no resume, no rejoin. */
+static void handle_disconnected(struct session* s, struct wire_message* m) {
+  enum otc_connection_drop_reason reason =
+      m->has_reason ? drop_reason_parse(m->reason.text, m->reason.length)
+                    : OTC_CONNECTION_DROP_REASON_NONE;
   if (reason == OTC_CONNECTION_DROP_REASON_NONE) {
     reason = OTC_CONNECTION_DROP_REASON_FORCE_DISCONNECTED;
   }
@@ -637,25 +799,23 @@ static void handle_disconnected(struct session* s, const cJSON* message) {
   }
 }
 
-static void handle_message(struct session* s, const char* text, size_t length) {
+static void handle_message(struct session* s, char* text, size_t length) {
   if (s->phase == PHASE_CLOSING || s->phase == PHASE_IDLE) {
     return;
   }
-  cJSON* message = wire_parse(text, length);
-  const char* type = message ? wire_string(message, "type") : NULL;
-  if (!type) {
-    protocol_error(s, message ? "server message without a type"
-                              : "malformed JSON from the server");
-  } else if (strcmp(type, "connected") == 0) {
-    handle_connected(s, message);
-  } else if (strcmp(type, "events") == 0) {
-    handle_events(s, message);
-  } else if (strcmp(type, "error") == 0) {
-    handle_error(s, message);
-  } else if (strcmp(type, "disconnected") == 0) {
-    handle_disconnected(s, message);
-  } /* other types (e.g. "pong") are ignored, as protocol.md asks */
-  cJSON_Delete(message);
+  struct wire_message m;
+  if (!wire_decode(text, length, &m)) {
+    protocol_error(s, "malformed message from the server");
+  } else if (json_string_is(&m.type, "connected")) {
+    handle_connected(s, &m);
+  } else if (json_string_is(&m.type, "events")) {
+    handle_events(s, &m);
+  } else if (json_string_is(&m.type, "error")) {
+    handle_error(s, &m);
+  } else if (json_string_is(&m.type, "disconnected")) {
+    handle_disconnected(s, &m);
+  } /* other types (e.g. "pong", "ping") are ignored, as protocol.md asks */
+  batch_finish(s);
 }
 
 /* --- libwebsockets callbacks ---------------------------------------------- */
@@ -668,8 +828,8 @@ static void on_established(struct session* s, struct lws* wsi) {
   s->resuming = s->phase == PHASE_RECONNECTING && s->resume_token && s->self &&
                 !s->resume_rejected;
   if (s->resuming) {
-    s->outgoing = wire_resume_frame(s->api_key, s->session_id, s->self->id,
-                                    s->resume_token, s->last_seq, &s->outgoing_length);
+    s->outgoing = wire_resume_frame(s->api_key, s->session_id, s->self->id, s->resume_token,
+                                    s->epoch, s->last_seq, &s->outgoing_length);
   } else {
     s->outgoing = wire_connect_frame(s->api_key, s->session_id, s->token,
                                      s->settings.suppress_events, &s->outgoing_length);
@@ -712,7 +872,7 @@ static bool reserve_incoming(struct session* s, size_t needed) {
   while (capacity < needed) {
     capacity *= 2;
   }
-  char* grown = realloc(s->incoming, capacity);
+  char* grown = otc_realloc(s->incoming, capacity);
   if (!grown) {
     return false;
   }
@@ -736,7 +896,7 @@ static void recycle_incoming(struct session* s, char* buffer, size_t capacity) {
   }
 }
 
-static void on_receive(struct session* s, struct lws* wsi, const char* data, size_t length) {
+static void on_receive(struct session* s, struct lws* wsi, char* data, size_t length) {
   s->last_received = lws_now_usecs();
   if (lws_frame_is_binary(wsi)) {
     protocol_error(s, "binary frame from the server");
@@ -844,7 +1004,7 @@ int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
       on_established(s, wsi);
       break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-      on_receive(s, wsi, in, len);
+      on_receive(s, wsi, in, len); /* lws's receive buffer: ours to rewrite */
       break;
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
       s->last_received = lws_now_usecs();
@@ -944,7 +1104,7 @@ static void run_inject(struct session* s, int count) {
   for (int i = 0; i < count; i++) {
     char id[32];
     snprintf(id, sizeof id, "inject-%d", i);
-    otc_connection* connection = connection_new(id, "", now, s->session_id);
+    otc_connection* connection = connection_new(id, strlen(id), "", 0, now, s->session_id);
     if (!connection) {
       otc_log(OTC_LOG_LEVEL_ERROR, "inject: out of memory");
       return;
@@ -993,6 +1153,7 @@ void session_run_command(struct command* command) {
       break;
     case CMD_INJECT:
       run_inject(s, command->count);
+      batch_finish(s);
       break;
     case CMD_DROP_SOCKET:
       run_drop_socket(s);

@@ -38,7 +38,7 @@ static bool grow(void) {
   if (capacity <= otc_g.slot_capacity) {
     return false;
   }
-  struct handle_slot* grown = realloc(otc_g.slots, capacity * sizeof *grown);
+  struct handle_slot* grown = otc_realloc(otc_g.slots, capacity * sizeof *grown);
   if (!grown) {
     return false;
   }

@@ -34,19 +34,22 @@ struct otc_connection {
   const char* id;
   const char* data;
   const char* session_id;
+  size_t id_length;
   size_t id_hash; /* roster_hash(id), so the roster never hashes an ID twice */
   int64_t creation_time;
   enum otc_connection_drop_reason drop_reason;
   int64_t event_seq; /* seq of the event being delivered; -1 for snapshots and reconciliation */
+  int64_t event_epoch; /* the session's epoch with event_seq; 0 from a v1 server */
   bool user_owned; /* made by otc_connection_copy(): the user frees it */
   char storage[];  /* id, data (and session_id when it is a copy) */
 };
 
 /* session_id is borrowed: it must outlive the connection. */
-otc_connection* connection_new(const char* id, const char* data,
-                               int64_t creation_time, const char* session_id);
+otc_connection* connection_new(const char* id, size_t id_length, const char* data,
+                               size_t data_length, int64_t creation_time,
+                               const char* session_id);
 void connection_free(otc_connection* connection);
-enum otc_connection_drop_reason drop_reason_parse(const char* text);
+enum otc_connection_drop_reason drop_reason_parse(const char* text, size_t length);
 
 /* --- roster.c: the session's other connections, by ID ---------------------- */
 
@@ -56,15 +59,15 @@ struct roster {
   size_t count;
 };
 
-size_t roster_hash(const char* id);
+size_t roster_hash(const char* id, size_t length);
 void roster_init(struct roster* roster);
 /* Frees every connection. */
 void roster_clear(struct roster* roster);
-otc_connection* roster_find(const struct roster* roster, const char* id);
+otc_connection* roster_find(const struct roster* roster, const char* id, size_t length);
 /* False when out of memory. The ID must not be in the roster yet. */
 bool roster_add(struct roster* roster, otc_connection* connection);
 /* Unlinks and returns the connection, or NULL when absent. */
-otc_connection* roster_remove(struct roster* roster, const char* id);
+otc_connection* roster_remove(struct roster* roster, const char* id, size_t length);
 /* Empties the roster and returns its connections as a list linked by `next`. */
 otc_connection* roster_take_all(struct roster* roster);
 
@@ -85,6 +88,9 @@ struct otc_session_settings {
   int max_backoff_ms;
   int give_up_after_ms;
   bool suppress_events;
+  bool server_set; /* the application chose the URL; else OTC_SERVER_URL may */
+  otc_session_batch_callback on_batch_begin;
+  otc_session_batch_callback on_batch_end;
 };
 
 void settings_defaults(struct otc_session_settings* settings);
@@ -92,34 +98,99 @@ void settings_defaults(struct otc_session_settings* settings);
 bool settings_copy(struct otc_session_settings* to,
                    const struct otc_session_settings* from);
 void settings_free_fields(struct otc_session_settings* settings);
+/* OTC_SERVER_URL, when the application set no URL; false when it does not parse. */
+bool settings_apply_environment(struct otc_session_settings* settings);
 
-/* --- wire.c: protocol.md messages as JSON ---------------------------------- */
+/* --- alloc.c: libotc's allocations, which a test can make fail ----------- */
 
-#include <cjson/cJSON.h>
+void* otc_malloc(size_t size);
+void* otc_calloc(size_t count, size_t size);
+void* otc_realloc(void* pointer, size_t size);
+char* otc_strdup(const char* text);
 
-/* A connection object as received; the strings point into the cJSON tree. */
+/* --- json.c: a pull parser that unescapes in place ------------------------ */
+
+struct json {
+  char* p;
+  char* end;
+};
+
+/* A decoded string inside the frame; not NUL-terminated. */
+struct json_string {
+  const char* text;
+  size_t length;
+};
+
+/* Iterates an object's members or an array's elements. */
+struct json_iter {
+  bool object;
+  bool started;
+};
+
+void json_init(struct json* j, char* text, size_t length);
+/* The next non-space character, or '\0' at the end. */
+char json_peek(struct json* j);
+bool json_at_end(struct json* j);
+bool json_string(struct json* j, struct json_string* text);
+/* Any JSON number; `*integral` when it is an integer within +-2^53. */
+bool json_number(struct json* j, int64_t* value, bool* integral);
+bool json_bool(struct json* j, bool* value);
+/* Skips (and validates) one value of any kind. */
+bool json_skip(struct json* j);
+/* 1: a member follows (its key in `*key` for objects; the value is next);
+ * 0: the container ended; -1: malformed. */
+int json_container_next(struct json* j, struct json_iter* it, struct json_string* key);
+bool json_string_is(const struct json_string* text, const char* literal);
+
+/* --- wire.c: protocol.md messages ----------------------------------------- */
+
+/* The protocol version this client asks for (protocol.md "Versions"). */
+#define OTC_PROTOCOL_VERSION 2
+#define OTC_PROTOCOL_VERSION_TEXT "2"
+
+/* A connection object as received; the strings point into the frame. */
 struct wire_connection {
-  const char* id;
-  const char* data;
+  struct json_string id;
+  struct json_string data;
   int64_t creation_time;
+};
+
+struct wire_event {
+  int64_t seq;
+  struct json_string type;
+  struct json_string reason; /* empty when absent */
+  struct wire_connection connection;
+};
+
+/* A server message's members; arrays and objects are kept as spans to parse
+ * later (each is validated once by wire_decode and parsed once after). */
+struct wire_message {
+  struct json_string type, resume_token, message, reason;
+  int64_t protocol, seq, epoch, code, retry_after_ms;
+  int64_t heartbeat_interval_ms, heartbeat_timeout_ms; /* 0 when absent */
+  bool has_type, has_protocol, has_seq, has_epoch, has_code, has_retry_after;
+  bool has_resume_token, has_message, has_reason;
+  bool resumed, replay, snapshot;
+  bool has_connection, has_connections, has_events;
+  struct json connection, connections, events;
 };
 
 /* Client frames, preceded by LWS_PRE spare bytes for libwebsockets; the JSON
  * text starts at LWS_PRE and is `*length` bytes long. NULL when out of memory. */
 char* wire_connect_frame(const char* api_key, const char* session_id,
                          const char* token, bool suppress_events, size_t* length);
+/* epoch <= 0 (from a v1 server) leaves `epoch` out. */
 char* wire_resume_frame(const char* api_key, const char* session_id,
                         const char* connection_id, const char* resume_token,
-                        int64_t last_seq, size_t* length);
+                        int64_t epoch, int64_t last_seq, size_t* length);
 
-/* A JSON object, or NULL when the `length` bytes of `text` (no NUL needed)
- * are anything else. */
-cJSON* wire_parse(const char* text, size_t length);
-/* The named member when it is a string, else NULL. */
-const char* wire_string(const cJSON* object, const char* name);
-/* The named member when it is an integral number. */
-bool wire_integer(const cJSON* object, const char* name, int64_t* value);
-bool wire_connection_parse(const cJSON* object, struct wire_connection* connection);
+/* Decodes a whole message (a JSON object with a string `type`) from `text`,
+ * which it may rewrite (strings are unescaped in place). False when malformed
+ * anywhere, so nothing of a bad frame is applied. */
+bool wire_decode(char* text, size_t length, struct wire_message* message);
+/* One connection object or event at `j`; strings point into the frame. */
+bool wire_connection_parse(struct json* j, struct wire_connection* connection);
+bool wire_event_parse(struct json* j, struct wire_event* event);
 
 /* --- loop.c: the library thread ------------------------------------------- */
 
@@ -248,6 +319,10 @@ struct session {
   char* token;
   char* resume_token;
   int64_t last_seq;
+  int64_t epoch;    /* of the last `connected`; 0 from a v1 server */
+  int protocol;     /* negotiated on the current connection: 1 or 2 (no client pings) */
+  int retry_after_ms; /* the server's hint from its last error, for the next retry */
+  bool in_batch;    /* on_batch_begin delivered, on_batch_end due */
   struct roster roster;
   char* outgoing; /* connect/resume frame waiting for writability (LWS_PRE first) */
   size_t outgoing_length;

@@ -32,7 +32,7 @@ bool on_library_thread(void) {
 /* --- commands ------------------------------------------------------------- */
 
 struct command* command_new(enum command_type type, struct session* session) {
-  struct command* command = calloc(1, sizeof *command);
+  struct command* command = otc_calloc(1, sizeof *command);
   if (command) {
     command->type = type;
     command->session = session;

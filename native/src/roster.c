@@ -6,10 +6,11 @@
 /* A chained hash map from connection ID to connection, sized to keep at most
  * one entry per bucket on average. */
 
-size_t roster_hash(const char* id) {
+size_t roster_hash(const char* id, size_t length) {
   size_t hash = 14695981039346656037u; /* FNV-1a */
-  for (const unsigned char* p = (const unsigned char*)id; *p; p++) {
-    hash = (hash ^ *p) * 1099511628211u;
+  const unsigned char* p = (const unsigned char*)id;
+  for (size_t i = 0; i < length; i++) {
+    hash = (hash ^ p[i]) * 1099511628211u;
   }
   return hash;
 }
@@ -33,17 +34,17 @@ static otc_connection** bucket_of(const struct roster* roster, size_t hash) {
   return &roster->buckets[hash & (roster->bucket_count - 1)];
 }
 
-static bool has_id(const otc_connection* c, size_t hash, const char* id) {
-  return c->id_hash == hash && strcmp(c->id, id) == 0;
+static bool has_id(const otc_connection* c, size_t hash, const char* id, size_t length) {
+  return c->id_hash == hash && c->id_length == length && memcmp(c->id, id, length) == 0;
 }
 
-otc_connection* roster_find(const struct roster* roster, const char* id) {
+otc_connection* roster_find(const struct roster* roster, const char* id, size_t length) {
   if (roster->count == 0) {
     return NULL;
   }
-  size_t hash = roster_hash(id);
+  size_t hash = roster_hash(id, length);
   for (otc_connection* c = *bucket_of(roster, hash); c; c = c->next) {
-    if (has_id(c, hash, id)) {
+    if (has_id(c, hash, id, length)) {
       return c;
     }
   }
@@ -54,7 +55,7 @@ static bool grow(struct roster* roster) {
   size_t new_count = roster->bucket_count ? roster->bucket_count * 2 : 16;
   otc_connection** old = roster->buckets;
   size_t old_count = roster->bucket_count;
-  roster->buckets = calloc(new_count, sizeof *roster->buckets);
+  roster->buckets = otc_calloc(new_count, sizeof *roster->buckets);
   if (!roster->buckets) {
     roster->buckets = old;
     return false;
@@ -85,14 +86,14 @@ bool roster_add(struct roster* roster, otc_connection* connection) {
   return true;
 }
 
-otc_connection* roster_remove(struct roster* roster, const char* id) {
+otc_connection* roster_remove(struct roster* roster, const char* id, size_t length) {
   if (roster->count == 0) {
     return NULL;
   }
-  size_t hash = roster_hash(id);
+  size_t hash = roster_hash(id, length);
   for (otc_connection** link = bucket_of(roster, hash); *link; link = &(*link)->next) {
     otc_connection* c = *link;
-    if (has_id(c, hash, id)) {
+    if (has_id(c, hash, id, length)) {
       *link = c->next;
       c->next = NULL;
       roster->count--;

@@ -31,13 +31,13 @@ otc_session* otc_session_new_with_settings(const char* apikey, const char* sessi
     otc_log(OTC_LOG_LEVEL_ERROR, "otc_session_new: API key, session ID and callbacks are required");
     return NULL;
   }
-  struct session* s = calloc(1, sizeof *s);
+  struct session* s = otc_calloc(1, sizeof *s);
   if (!s) {
     return NULL;
   }
   s->callbacks = *callbacks;
-  s->api_key = strdup(apikey);
-  s->session_id = strdup(session_id);
+  s->api_key = otc_strdup(apikey);
+  s->session_id = otc_strdup(session_id);
   s->delete_command = command_new(CMD_DELETE, s);
   bool settings_ok;
   if (settings) {
@@ -46,6 +46,7 @@ otc_session* otc_session_new_with_settings(const char* apikey, const char* sessi
     settings_defaults(&s->settings);
     settings_ok = s->settings.server.host != NULL;
   }
+  settings_ok = settings_ok && settings_apply_environment(&s->settings);
   roster_init(&s->roster);
   s->phase = PHASE_IDLE;
   s->socket = SOCKET_NONE;
@@ -111,7 +112,7 @@ otc_status otc_session_connect(otc_session* session, const char* token) {
   if (!non_empty(token)) {
     return is_live(session) ? OTC_ERROR_INVALID_PARAM : OTC_ERROR_INVALID_HANDLE;
   }
-  char* copy = strdup(token);
+  char* copy = otc_strdup(token);
   if (!copy) {
     return OTC_ERROR_NO_MEMORY;
   }

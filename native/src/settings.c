@@ -7,7 +7,7 @@
 
 /* Parses ws:// or wss://host[:port][/path] into `address`. */
 static bool parse_server_url(const char* url, struct server_address* address) {
-  char* scratch = strdup(url);
+  char* scratch = otc_strdup(url);
   if (!scratch) {
     return false;
   }
@@ -20,8 +20,8 @@ static bool parse_server_url(const char* url, struct server_address* address) {
             host[0] != '\0' && port > 0 && port < 65536;
   if (ok) {
     struct server_address parsed = {
-        .host = strdup(host),
-        .path = malloc(strlen(path) + 2),
+        .host = otc_strdup(host),
+        .path = otc_malloc(strlen(path) + 2),
         .port = port,
         .tls = strcmp(scheme, "wss") == 0,
     };
@@ -56,8 +56,8 @@ void settings_defaults(struct otc_session_settings* settings) {
 bool settings_copy(struct otc_session_settings* to,
                    const struct otc_session_settings* from) {
   *to = *from;
-  to->server.host = from->server.host ? strdup(from->server.host) : NULL;
-  to->server.path = from->server.path ? strdup(from->server.path) : NULL;
+  to->server.host = from->server.host ? otc_strdup(from->server.host) : NULL;
+  to->server.path = from->server.path ? otc_strdup(from->server.path) : NULL;
   if (!to->server.host || !to->server.path) {
     settings_free_fields(to);
     return false;
@@ -68,12 +68,14 @@ bool settings_copy(struct otc_session_settings* to,
 void settings_free_fields(struct otc_session_settings* settings) {
   free(settings->server.host);
   free(settings->server.path);
+  settings->server.host = NULL; /* freeing twice (after a failed copy) is harmless */
+  settings->server.path = NULL;
   settings->server.host = NULL;
   settings->server.path = NULL;
 }
 
 otc_session_settings* otc_session_settings_new(void) {
-  otc_session_settings* settings = malloc(sizeof *settings);
+  otc_session_settings* settings = otc_malloc(sizeof *settings);
   if (!settings) {
     return NULL;
   }
@@ -108,6 +110,30 @@ otc_status otc_session_settings_set_server_url(otc_session_settings* settings,
   if (!settings || !url || !parse_server_url(url, &settings->server)) {
     return OTC_ERROR_INVALID_PARAM;
   }
+  settings->server_set = true;
+  return OTC_SUCCESS;
+}
+
+bool settings_apply_environment(struct otc_session_settings* settings) {
+  const char* url = settings->server_set ? NULL : getenv("OTC_SERVER_URL");
+  if (!url || url[0] == '\0') {
+    return true;
+  }
+  if (!parse_server_url(url, &settings->server)) {
+    otc_log(OTC_LOG_LEVEL_ERROR, "OTC_SERVER_URL is not a ws:// or wss:// URL: %s", url);
+    return false;
+  }
+  return true;
+}
+
+otc_status otc_session_settings_set_batch_callbacks(otc_session_settings* settings,
+                                                    otc_session_batch_callback on_begin,
+                                                    otc_session_batch_callback on_end) {
+  if (!settings || (on_begin == NULL) != (on_end == NULL)) {
+    return OTC_ERROR_INVALID_PARAM;
+  }
+  settings->on_batch_begin = on_begin;
+  settings->on_batch_end = on_end;
   return OTC_SUCCESS;
 }
 

@@ -1,98 +1,300 @@
+/* protocol.md's messages: client frames written with snprintf-style code,
+ * server frames decoded with the pull parser (json.c) into spans of the frame
+ * itself. No tree and no allocation: see wire_decode(). */
+
 #include "internal.h"
 
-#include <ctype.h>
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char* frame_from_json(cJSON* object, size_t* length) {
-  char* text = object ? cJSON_PrintUnformatted(object) : NULL;
-  cJSON_Delete(object);
-  if (!text) {
-    return NULL;
-  }
-  size_t text_length = strlen(text);
-  char* frame = malloc(LWS_PRE + text_length + 1);
-  if (frame) {
-    memcpy(frame + LWS_PRE, text, text_length + 1);
-    *length = text_length;
-  }
-  cJSON_free(text);
-  return frame;
+/* --- client frames -------------------------------------------------------- */
+
+/* Room for `text` as a JSON string with quotes: at most 6 bytes per byte. */
+static size_t quoted_size(const char* text) {
+  return strlen(text) * 6 + 2;
 }
+
+static char* put_quoted(char* out, const char* text) {
+  static const char hex[] = "0123456789abcdef";
+  *out++ = '"';
+  for (const unsigned char* p = (const unsigned char*)text; *p; p++) {
+    if (*p == '"' || *p == '\\') {
+      *out++ = '\\';
+      *out++ = (char)*p;
+    } else if (*p < 0x20) {
+      memcpy(out, "\\u00", 4);
+      out[4] = hex[*p >> 4];
+      out[5] = hex[*p & 15];
+      out += 6;
+    } else {
+      *out++ = (char)*p;
+    }
+  }
+  *out++ = '"';
+  return out;
+}
+
+struct frame_writer {
+  char* frame;
+  char* out;
+};
+
+static bool writer_start(struct frame_writer* w, size_t capacity) {
+  w->frame = otc_malloc(LWS_PRE + capacity + 1);
+  w->out = w->frame ? w->frame + LWS_PRE : NULL;
+  return w->frame != NULL;
+}
+
+static void put_raw(struct frame_writer* w, const char* text) {
+  size_t length = strlen(text);
+  memcpy(w->out, text, length);
+  w->out += length;
+}
+
+static void put_member(struct frame_writer* w, const char* name, const char* value) {
+  put_raw(w, ",\"");
+  put_raw(w, name);
+  put_raw(w, "\":");
+  w->out = put_quoted(w->out, value);
+}
+
+static void put_integer(struct frame_writer* w, const char* name, int64_t value) {
+  char number[32];
+  snprintf(number, sizeof number, ",\"%s\":%lld", name, (long long)value);
+  put_raw(w, number);
+}
+
+static char* writer_finish(struct frame_writer* w, size_t* length) {
+  put_raw(w, "}");
+  *w->out = '\0';
+  *length = (size_t)(w->out - (w->frame + LWS_PRE));
+  return w->frame;
+}
+
+/* Fixed text and numbers of a frame: less than this. */
+#define FRAME_OVERHEAD 256
 
 char* wire_connect_frame(const char* api_key, const char* session_id,
                          const char* token, bool suppress_events, size_t* length) {
-  cJSON* frame = cJSON_CreateObject();
-  if (!cJSON_AddStringToObject(frame, "type", "connect") ||
-      !cJSON_AddStringToObject(frame, "apiKey", api_key) ||
-      !cJSON_AddStringToObject(frame, "sessionId", session_id) ||
-      !cJSON_AddStringToObject(frame, "token", token) ||
-      !cJSON_AddBoolToObject(frame, "suppressEvents", suppress_events)) {
-    cJSON_Delete(frame);
+  struct frame_writer w;
+  if (!writer_start(&w, FRAME_OVERHEAD + quoted_size(api_key) + quoted_size(session_id) +
+                            quoted_size(token))) {
     return NULL;
   }
-  return frame_from_json(frame, length);
+  put_raw(&w, "{\"type\":\"connect\",\"protocol\":" OTC_PROTOCOL_VERSION_TEXT);
+  put_member(&w, "apiKey", api_key);
+  put_member(&w, "sessionId", session_id);
+  put_member(&w, "token", token);
+  put_raw(&w, suppress_events ? ",\"suppressEvents\":true" : ",\"suppressEvents\":false");
+  put_raw(&w, ",\"heartbeat\":\"ws\"");
+  return writer_finish(&w, length);
 }
 
 char* wire_resume_frame(const char* api_key, const char* session_id,
                         const char* connection_id, const char* resume_token,
-                        int64_t last_seq, size_t* length) {
-  cJSON* frame = cJSON_CreateObject();
-  if (!cJSON_AddStringToObject(frame, "type", "resume") ||
-      !cJSON_AddStringToObject(frame, "apiKey", api_key) ||
-      !cJSON_AddStringToObject(frame, "sessionId", session_id) ||
-      !cJSON_AddStringToObject(frame, "connectionId", connection_id) ||
-      !cJSON_AddStringToObject(frame, "resumeToken", resume_token) ||
-      !cJSON_AddNumberToObject(frame, "lastSeq", (double)last_seq)) {
-    cJSON_Delete(frame);
+                        int64_t epoch, int64_t last_seq, size_t* length) {
+  struct frame_writer w;
+  if (!writer_start(&w, FRAME_OVERHEAD + quoted_size(api_key) + quoted_size(session_id) +
+                            quoted_size(connection_id) + quoted_size(resume_token))) {
     return NULL;
   }
-  return frame_from_json(frame, length);
+  put_raw(&w, "{\"type\":\"resume\",\"protocol\":" OTC_PROTOCOL_VERSION_TEXT);
+  put_member(&w, "apiKey", api_key);
+  put_member(&w, "sessionId", session_id);
+  put_member(&w, "connectionId", connection_id);
+  put_member(&w, "resumeToken", resume_token);
+  if (epoch > 0) {
+    put_integer(&w, "epoch", epoch);
+  }
+  put_integer(&w, "lastSeq", last_seq);
+  put_raw(&w, ",\"heartbeat\":\"ws\"");
+  return writer_finish(&w, length);
 }
 
-cJSON* wire_parse(const char* text, size_t length) {
-  const char* end = NULL;
-  cJSON* root = cJSON_ParseWithLengthOpts(text, length, &end, false);
-  if (!cJSON_IsObject(root)) {
-    cJSON_Delete(root);
-    return NULL;
-  }
-  for (; end && end < text + length; end++) {
-    if (!isspace((unsigned char)*end)) { /* trailing garbage */
-      cJSON_Delete(root);
-      return NULL;
+/* --- server frames -------------------------------------------------------- */
+
+/* Reads an integral number into `*value`, or skips another value. */
+static bool integer_member(struct json* j, int64_t* value, bool* present) {
+  if (json_peek(j) == '-' || (json_peek(j) >= '0' && json_peek(j) <= '9')) {
+    bool integral;
+    int64_t number;
+    if (!json_number(j, &number, &integral)) {
+      return false;
     }
+    if (integral) {
+      *value = number;
+      *present = true;
+    }
+    return true;
   }
-  return root;
+  return json_skip(j);
 }
 
-const char* wire_string(const cJSON* object, const char* name) {
-  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, name));
+static bool string_member(struct json* j, struct json_string* value, bool* present) {
+  if (json_peek(j) == '"') {
+    *present = json_string(j, value);
+    return *present;
+  }
+  return json_skip(j);
 }
 
-/* Integers beyond 2^53 do not survive a double; nothing in the protocol is that big. */
-bool wire_integer(const cJSON* object, const char* name, int64_t* value) {
-  const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, name);
-  if (!cJSON_IsNumber(item)) {
+/* Records where a value starts and skips it (validating it). */
+static bool span_member(struct json* j, struct json* span, bool* present) {
+  json_peek(j);
+  char* start = j->p;
+  if (!json_skip(j)) {
     return false;
   }
-  double number = item->valuedouble;
-  if (!isfinite(number) || number != floor(number) || fabs(number) > 9007199254740992.0) {
-    return false;
-  }
-  *value = (int64_t)number;
+  json_init(span, start, (size_t)(j->p - start));
+  *present = true;
   return true;
 }
 
-bool wire_connection_parse(const cJSON* object, struct wire_connection* connection) {
-  if (!cJSON_IsObject(object)) {
+static bool bool_member(struct json* j, bool* value) {
+  char c = json_peek(j);
+  return (c == 't' || c == 'f') ? json_bool(j, value) : json_skip(j);
+}
+
+static bool heartbeat_member(struct json* j, struct wire_message* m) {
+  if (json_peek(j) != '{') {
+    return json_skip(j);
+  }
+  struct json_iter it = {.object = true};
+  struct json_string key;
+  int more;
+  bool ignored;
+  while ((more = json_container_next(j, &it, &key)) == 1) {
+    bool ok = json_string_is(&key, "timeoutMs")
+                  ? integer_member(j, &m->heartbeat_timeout_ms, &ignored)
+              : json_string_is(&key, "intervalMs")
+                  ? integer_member(j, &m->heartbeat_interval_ms, &ignored)
+                  : json_skip(j);
+    if (!ok) {
+      return false;
+    }
+  }
+  return more == 0;
+}
+
+static bool message_member(struct json* j, const struct json_string* key,
+                           struct wire_message* m) {
+  switch (key->length ? key->text[0] : '\0') {
+    case 't':
+      if (json_string_is(key, "type")) return string_member(j, &m->type, &m->has_type);
+      break;
+    case 'p':
+      if (json_string_is(key, "protocol")) return integer_member(j, &m->protocol, &m->has_protocol);
+      break;
+    case 's':
+      if (json_string_is(key, "seq")) return integer_member(j, &m->seq, &m->has_seq);
+      if (json_string_is(key, "snapshot")) return bool_member(j, &m->snapshot);
+      break;
+    case 'e':
+      if (json_string_is(key, "events")) return span_member(j, &m->events, &m->has_events);
+      if (json_string_is(key, "epoch")) return integer_member(j, &m->epoch, &m->has_epoch);
+      break;
+    case 'c':
+      if (json_string_is(key, "connection")) return span_member(j, &m->connection, &m->has_connection);
+      if (json_string_is(key, "connections")) return span_member(j, &m->connections, &m->has_connections);
+      if (json_string_is(key, "code")) return integer_member(j, &m->code, &m->has_code);
+      break;
+    case 'r':
+      if (json_string_is(key, "resumeToken")) return string_member(j, &m->resume_token, &m->has_resume_token);
+      if (json_string_is(key, "resumed")) return bool_member(j, &m->resumed);
+      if (json_string_is(key, "replay")) return bool_member(j, &m->replay);
+      if (json_string_is(key, "reason")) return string_member(j, &m->reason, &m->has_reason);
+      if (json_string_is(key, "retryAfterMs")) return integer_member(j, &m->retry_after_ms, &m->has_retry_after);
+      break;
+    case 'm':
+      if (json_string_is(key, "message")) return string_member(j, &m->message, &m->has_message);
+      break;
+    case 'h':
+      if (json_string_is(key, "heartbeat")) return heartbeat_member(j, m);
+      break;
+    default:
+      break;
+  }
+  return json_skip(j);
+}
+
+bool wire_decode(char* text, size_t length, struct wire_message* m) {
+  memset(m, 0, sizeof *m);
+  struct json j;
+  json_init(&j, text, length);
+  struct json_iter it = {.object = true};
+  struct json_string key;
+  int more;
+  while ((more = json_container_next(&j, &it, &key)) == 1) {
+    if (!message_member(&j, &key, m)) {
+      return false;
+    }
+  }
+  return more == 0 && json_at_end(&j) && m->has_type;
+}
+
+bool wire_connection_parse(struct json* j, struct wire_connection* c) {
+  struct json_iter it = {.object = true};
+  struct json_string key;
+  bool has_id = false;
+  bool has_time = false;
+  bool has_data;
+  c->data.text = "";
+  c->data.length = 0;
+  int more;
+  if (json_peek(j) != '{') {
     return false;
   }
-  const cJSON* data = cJSON_GetObjectItemCaseSensitive(object, "data");
-  connection->id = wire_string(object, "id");
-  connection->data = cJSON_IsString(data) ? data->valuestring : "";
-  return connection->id && connection->id[0] != '\0' &&
-         (data == NULL || cJSON_IsNull(data) || cJSON_IsString(data)) &&
-         wire_integer(object, "creationTime", &connection->creation_time);
+  while ((more = json_container_next(j, &it, &key)) == 1) {
+    bool ok;
+    if (json_string_is(&key, "id")) {
+      ok = json_peek(j) == '"' && json_string(j, &c->id) && (has_id = true);
+    } else if (json_string_is(&key, "data")) {
+      char next = json_peek(j);
+      ok = next == '"' ? string_member(j, &c->data, &has_data)
+           : next == 'n' ? json_skip(j) /* null: no data */
+                         : false;
+    } else if (json_string_is(&key, "creationTime")) {
+      ok = integer_member(j, &c->creation_time, &has_time);
+    } else {
+      ok = json_skip(j);
+    }
+    if (!ok) {
+      return false;
+    }
+  }
+  return more == 0 && has_id && c->id.length > 0 && has_time;
+}
+
+bool wire_event_parse(struct json* j, struct wire_event* e) {
+  struct json_iter it = {.object = true};
+  struct json_string key;
+  bool has_seq = false;
+  bool has_type = false;
+  bool has_connection = false;
+  bool has_reason = false;
+  e->reason.text = "";
+  e->reason.length = 0;
+  int more;
+  if (json_peek(j) != '{') {
+    return false;
+  }
+  while ((more = json_container_next(j, &it, &key)) == 1) {
+    bool ok;
+    if (json_string_is(&key, "seq")) {
+      ok = integer_member(j, &e->seq, &has_seq);
+    } else if (json_string_is(&key, "type")) {
+      ok = string_member(j, &e->type, &has_type);
+    } else if (json_string_is(&key, "reason")) {
+      ok = string_member(j, &e->reason, &has_reason);
+    } else if (json_string_is(&key, "connection")) {
+      ok = wire_connection_parse(j, &e->connection) && (has_connection = true);
+    } else {
+      ok = json_skip(j);
+    }
+    if (!ok) {
+      return false;
+    }
+  }
+  return more == 0 && has_seq && has_type && has_connection;
 }

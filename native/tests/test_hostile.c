@@ -20,7 +20,8 @@ enum mode {
   MODE_BAD_EVENTS,
   MODE_SEQ_RULES,
   MODE_SILENT,
-  MODE_ERROR_FRAME
+  MODE_ERROR_FRAME,
+  MODE_AMPLIFY
 };
 
 static atomic_int mode;
@@ -29,6 +30,27 @@ static struct lws_context* server_context;
 
 #define HUGE_FRAGMENT (1024 * 1024)
 #define HUGE_FRAGMENTS 20 /* 20 MiB: over the client's 16 MiB bound */
+
+/* {"type":"events","events":[0,0,...,0]} just under the 16 MiB bound: a tree
+ * decoder makes one node per zero (cJSON: 640 MiB of resident memory). */
+#define AMPLIFY_BYTES (16u * 1024u * 1024u - 64u)
+#define AMPLIFY_FRAGMENT (256u * 1024u)
+static char* amplify_frame;
+
+static void amplify_frame_build(void) {
+  static const char prefix[] = "{\"type\":\"events\",\"events\":[";
+  amplify_frame = malloc(AMPLIFY_BYTES);
+  REQUIRE(amplify_frame, "malloc");
+  size_t n = strlen(prefix);
+  memcpy(amplify_frame, prefix, n);
+  while (n + 5 < AMPLIFY_BYTES) {
+    memcpy(amplify_frame + n, "0,", 2);
+    n += 2;
+  }
+  memcpy(amplify_frame + n, "0]}", 3);
+  n += 3;
+  memset(amplify_frame + n, ' ', AMPLIFY_BYTES - n); /* trailing space is allowed */
+}
 
 struct peer {
   enum mode mode; /* the mode when it connected */
@@ -129,6 +151,22 @@ static int send_next(struct lws* wsi, struct peer* peer) {
     case MODE_ERROR_FRAME:
       return step == 0 ? send_string(wsi, "{\"type\":\"error\",\"code\":1027,\"message\":\"full\"}")
                        : 0;
+    case MODE_AMPLIFY: {
+      if (step == 0) {
+        return send_string(wsi, connected_frame) < 0 ? -1 : 1;
+      }
+      size_t offset = (size_t)(step - 1) * AMPLIFY_FRAGMENT;
+      if (offset >= AMPLIFY_BYTES) {
+        return 0;
+      }
+      size_t length = AMPLIFY_BYTES - offset < AMPLIFY_FRAGMENT ? AMPLIFY_BYTES - offset
+                                                                : AMPLIFY_FRAGMENT;
+      int flags = offset == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION;
+      if (offset + length < AMPLIFY_BYTES) {
+        flags |= LWS_WRITE_NO_FIN;
+      }
+      return send_text(wsi, amplify_frame + offset, length, flags) < 0 ? -1 : 1;
+    }
     case MODE_SILENT:
     default:
       return 0;
@@ -303,10 +341,53 @@ static void test_seq_rules(int port) {
   printf("seq rules        ok\n");
 }
 
+static long status_kib(const char* field) {
+  FILE* status = fopen("/proc/self/status", "r");
+  char line[256];
+  long value = -1;
+  size_t length = strlen(field);
+  while (status && fgets(line, sizeof line, status)) {
+    if (strncmp(line, field, length) == 0) {
+      value = strtol(line + length + 1, NULL, 10);
+    }
+  }
+  if (status) {
+    fclose(status);
+  }
+  return value;
+}
+
+/* The amplification frame costs about its size, not a tree of 8 million
+ * nodes: the resident peak grows by less than 64 MiB. Runs first, so that the
+ * peak is this test's. */
+static void test_amplification(int port) {
+  atomic_store(&mode, MODE_AMPLIFY);
+  amplify_frame_build();
+  FILE* clear = fopen("/proc/self/clear_refs", "w"); /* resets the peak (VmHWM) */
+  REQUIRE(clear && fputs("5", clear) >= 0 && fclose(clear) == 0, "clear_refs");
+  long before = status_kib("VmRSS:");
+  struct recorder r;
+  recorder_init(&r);
+  otc_session* session = start_client(port, &r);
+  REQUIRE(recorder_wait(&r, EV_ERROR, NULL, 1, 30000), "amplification: on_error");
+  struct event error;
+  recorder_get(&r, EV_ERROR, 0, &error);
+  REQUIRE(error.error_code == OTC_SESSION_UNEXPECTED_GET_SESSION_INFO_REPONSE, "code %d",
+          error.error_code);
+  long growth = status_kib("VmHWM:") - before;
+  printf("amplification    on_error 2001, resident peak grew %ld MiB\n", growth / 1024);
+  REQUIRE(growth < 64 * 1024, "a 16 MiB frame raised the resident peak by %ld MiB",
+          growth / 1024);
+  otc_session_delete(session);
+  recorder_free(&r);
+  free(amplify_frame);
+}
+
 int main(void) {
   pthread_t thread;
   int port = start_server(&thread);
   REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
+  test_amplification(port);
   const int bad = OTC_SESSION_UNEXPECTED_GET_SESSION_INFO_REPONSE;
   /* The silent server takes the 10 s handshake timeout: run the rest meanwhile. */
   struct attempt silent;

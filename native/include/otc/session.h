@@ -139,6 +139,11 @@ struct otc_session_callbacks {
 
 /* --- settings ------------------------------------------------------------ */
 
+/* Extensions to the callbacks go through settings setters (nghttp2-style),
+ * so that struct otc_session_callbacks keeps OpenTok's exact layout and new
+ * callbacks never change the size of a struct that applications allocate. */
+typedef void (*otc_session_batch_callback)(otc_session* session, void* user_data);
+
 /* Defaults: server ws://127.0.0.1:8080/v1/ws, heartbeat 1000/2500 ms,
  * reconnection 250 ms initial backoff, 8000 ms cap, give up after 30000 ms,
  * connection events not suppressed. NULL when out of memory. */
@@ -151,7 +156,10 @@ OTC_API otc_status otc_session_settings_set_connection_events_suppressed(
     otc_session_settings* settings, otc_bool suppress);
 
 /* Extension: the server's WebSocket URL, ws:// or wss://host[:port]/path.
- * OTC_ERROR_INVALID_PARAM when it does not parse. */
+ * OTC_ERROR_INVALID_PARAM when it does not parse. When the application sets
+ * no URL, the environment variable OTC_SERVER_URL names the server (read by
+ * otc_session_new*; a value that does not parse makes it fail and log), so an
+ * unmodified OpenTok-style program can be pointed at any Rollcall server. */
 OTC_API otc_status otc_session_settings_set_server_url(
     otc_session_settings* settings, const char* url);
 
@@ -168,6 +176,29 @@ OTC_API otc_status otc_session_settings_set_heartbeat(
 OTC_API otc_status otc_session_settings_set_reconnection(
     otc_session_settings* settings, int initial_backoff_ms, int max_backoff_ms,
     int give_up_after_ms);
+
+/*
+ * Extension: batch boundaries, for bindings that want to take many events in
+ * one call (e.g. one JNI upcall per frame instead of one per event).
+ *
+ * on_begin runs before the first on_connection_created/_dropped of a group
+ * that libotc delivers together: the events of one server frame, the roster
+ * after on_connected, the reconciliation after a reconnection, or one
+ * otc_session_test_inject_connection_events() call. on_end runs after the
+ * group's last event and before any other callback of the session. Groups are
+ * never empty and never nest. Both run on the library thread with the
+ * callbacks' user_data, like every callback (the rules under "Threading"
+ * above hold for them too: they may disconnect or delete the session).
+ * on_end follows every on_begin unless the session is deleted in between
+ * (then nothing more of it is delivered); a disconnect in between stops the
+ * group's events but still ends it. Connections passed to the events of a
+ * group live only during their own callback, not until on_end: copy what you
+ * keep (otc_connection_copy, or the fields).
+ * Both NULL (the default) or both set; else OTC_ERROR_INVALID_PARAM.
+ */
+OTC_API otc_status otc_session_settings_set_batch_callbacks(
+    otc_session_settings* settings, otc_session_batch_callback on_begin,
+    otc_session_batch_callback on_end);
 
 /* --- sessions ------------------------------------------------------------ */
 

@@ -36,6 +36,22 @@ OTC_API int64_t otc_connection_get_event_seq(const otc_connection* connection);
 #define OTC_HAVE_EVENT_SEQ 1
 
 /*
+ * The session's epoch (docs/protocol.md) that goes with
+ * otc_connection_get_event_seq(): (epoch, seq) ordered lexicographically never
+ * goes backwards for a session ID. 0 when the seq is -1, from a v1 server
+ * (which sends no epoch), and on NULL. A copy keeps the value.
+ */
+OTC_API int64_t otc_connection_get_event_epoch(const otc_connection* connection);
+#define OTC_HAVE_EVENT_EPOCH 1
+
+/*
+ * Makes libotc's n-th allocation from now fail (n >= 1), once; 0 turns it
+ * off. Counts libotc's own allocations only (not those of libwebsockets or
+ * OpenSSL), process-wide, from any thread. For out-of-memory tests.
+ */
+OTC_API void otc_test_fail_allocation(long n);
+
+/*
  * Drops the session's socket without a close frame, as a broken network would.
  * The session reconnects (resuming its connection) as after a real loss.
  * OTC_ERROR_INVALID_STATE when the session is not connecting or connected.
