@@ -4,6 +4,10 @@
 import Rollcall from './rollcall.js';
 
 const MAX_LOG_ENTRIES = 500;
+// Screen readers hear a summary of the joins and leaves once things calm down, not every one of
+// a storm: at most one announcement per ANNOUNCE_QUIET_MS of quiet, and one per ANNOUNCE_MAX_WAIT_MS.
+const ANNOUNCE_QUIET_MS = 1000;
+const ANNOUNCE_MAX_WAIT_MS = 3000;
 
 const $ = id => document.getElementById(id);
 const form = $('join-form');
@@ -17,6 +21,7 @@ const rosterList = $('roster');
 const rosterEmpty = $('roster-empty');
 const countBadge = $('count');
 const logList = $('log');
+const announcer = $('announce');
 
 const params = new URLSearchParams(location.search);
 let session = null;
@@ -31,6 +36,7 @@ function label(connection) {
 
 // --- display ---
 
+// Leave needs a session to leave: while the page still fetches its token there is none yet.
 function setState(state, text) {
   stateLine.dataset.state = state;
   stateLine.textContent = text;
@@ -38,7 +44,7 @@ function setState(state, text) {
   joinButton.disabled = busy;
   sessionInput.disabled = busy;
   nameInput.disabled = busy;
-  leaveButton.disabled = !busy;
+  leaveButton.disabled = !busy || !session;
 }
 
 function showError(error) {
@@ -100,6 +106,28 @@ function clearRoster() {
   updateCount();
 }
 
+const pending = { joined: [], left: [], timer: 0, since: 0 };
+
+function announce(kind, connection) {
+  pending[kind].push(label(connection));
+  const now = Date.now();
+  if (!pending.timer) pending.since = now;
+  clearTimeout(pending.timer);
+  const wait = Math.min(ANNOUNCE_QUIET_MS, pending.since + ANNOUNCE_MAX_WAIT_MS - now);
+  pending.timer = setTimeout(flushAnnouncement, Math.max(0, wait));
+}
+
+function flushAnnouncement() {
+  const describe = (names, verb) => names.length === 0 ? ''
+    : names.length <= 2 ? `${names.join(' and ')} ${verb}.` : `${names.length} people ${verb}.`;
+  const count = rosterList.children.length;
+  announcer.textContent = [describe(pending.joined, 'joined'), describe(pending.left, 'left'),
+    `${count} ${count === 1 ? 'person' : 'people'} in the session.`].filter(Boolean).join(' ');
+  pending.joined = [];
+  pending.left = [];
+  pending.timer = 0;
+}
+
 function log(kind, text, fields = {}) {
   const item = document.createElement('li');
   item.dataset.event = kind;
@@ -117,12 +145,14 @@ function log(kind, text, fields = {}) {
 function onConnectionCreated(event) {
   const isSelf = event.connection.connectionId === session.connection?.connectionId;
   addMember(event.connection, isSelf);
+  if (!isSelf) announce('joined', event.connection);
   log('created', `${label(event.connection)} joined${isSelf ? ' (you)' : ''}`,
       { connectionId: event.connection.connectionId });
 }
 
 function onConnectionDestroyed(event) {
   removeMember(event.connection);
+  announce('left', event.connection);
   log('destroyed', `${label(event.connection)} left (${event.reason})`,
       { connectionId: event.connection.connectionId, reason: event.reason });
 }
@@ -185,6 +215,7 @@ async function join() {
 
   clearRoster();
   session = Rollcall.initSession(apiKey, sessionId);
+  leaveButton.disabled = false;
   session.on({
     connectionCreated: onConnectionCreated,
     connectionDestroyed: onConnectionDestroyed,
@@ -193,6 +224,7 @@ async function join() {
       setState('reconnecting', 'Connection lost, reconnecting…');
       log('reconnecting', 'Connection lost, reconnecting');
     },
+    exception: event => showError(event.error),
     sessionReconnected: () => {
       setState('connected', `Connected to ${sessionId}`);
       log('reconnected', 'Reconnected');
