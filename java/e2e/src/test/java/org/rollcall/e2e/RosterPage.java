@@ -128,6 +128,15 @@ final class RosterPage {
         return ((JavascriptExecutor) driver).executeScript(javaScript, arguments);
     }
 
+    WebDriver driver() {
+        return driver;
+    }
+
+    /** The error box's text while one is shown, else null. */
+    String errorShown() {
+        return (String) script("const e = document.getElementById('error'); return e && !e.hidden ? e.textContent : null;");
+    }
+
     String logText() {
         return driver.findElements(By.cssSelector("#log li")).stream()
                 .map(WebElement::getText)
