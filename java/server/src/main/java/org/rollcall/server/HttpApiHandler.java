@@ -98,7 +98,8 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
         }
         if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
             return server.staticFiles().find(path)
-                    .map(file -> response(HttpResponseStatus.OK, file.content(), file.contentType()))
+                    .map(file -> WebHeaders.forStaticFile(response(HttpResponseStatus.OK, file.content(), file.contentType()),
+                            path, request.headers().get(HttpHeaderNames.ORIGIN), server.staticFiles().web()))
                     .orElseGet(HttpApiHandler::notFound);
         }
         return notFound();

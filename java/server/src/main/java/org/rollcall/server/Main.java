@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.rollcall.token.Role;
@@ -150,13 +151,23 @@ public final class Main implements Runnable {
                 description = "SO_SNDBUF of client sockets; 0 lets the kernel tune it.")
         int sendBufferBytes;
 
+        @Option(names = "--allowed-origin", split = ",", paramLabel = "ORIGIN",
+                description = "Browser origins (scheme://host[:port], or *) whose pages may open WebSockets, "
+                        + "besides the server's own origin. Native clients send no Origin and are always allowed.")
+        List<String> allowedOrigins = new ArrayList<>();
+
+        @Option(names = "--cors-origin", split = ",", paramLabel = "ORIGIN",
+                description = "Origins (or *) that may load /rollcall.js across origins (CORS). Default: none.")
+        List<String> corsOrigins = new ArrayList<>();
+
         @Option(names = "--dev-tokens", defaultValue = "false",
                 description = "Serve POST /v1/dev/token for the first app. For development only.")
         boolean devTokens;
 
         @Override
         public Integer call() throws Exception {
-            RollcallServer.Builder builder = RollcallServer.builder().host(host).port(port).config(serverConfig());
+            RollcallServer.Builder builder = RollcallServer.builder().host(host).port(port).config(serverConfig())
+                    .web(new WebConfig(Set.copyOf(allowedOrigins), Set.copyOf(corsOrigins)));
             if ((tlsCert == null) != (tlsKey == null)) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--tls-cert and --tls-key go together");
             }

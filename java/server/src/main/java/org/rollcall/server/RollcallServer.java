@@ -61,6 +61,7 @@ public final class RollcallServer implements AutoCloseable {
     private final Map<String, App> apps;
     private final ServerConfig config;
     private final SecurityConfig securityConfig;
+    private final WebConfig web;
     private final Path tlsCert;
     private final Path tlsKey;
     private final Metrics metrics = new Metrics();
@@ -75,6 +76,7 @@ public final class RollcallServer implements AutoCloseable {
         this.requestedPort = builder.port;
         this.config = builder.config;
         this.securityConfig = builder.securityConfig;
+        this.web = builder.web;
         this.tlsCert = builder.tlsCert;
         this.tlsKey = builder.tlsKey;
         Map<String, App> apps = new LinkedHashMap<>();
@@ -103,13 +105,14 @@ public final class RollcallServer implements AutoCloseable {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         bossGroup = new MultiThreadIoEventLoopGroup(1, io);
-        workerGroup = new MultiThreadIoEventLoopGroup(io);
+        // As many loops as cores: more would only take turns on them, and each session has one owner.
+        workerGroup = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), io);
         Presence presence = new Presence(config, metrics, workerGroup);
         ConnectRateLimiter connectLimiter = new ConnectRateLimiter(config.connectRate(), config.connectBurst());
         metrics.gauges(presence::connectionCount, presence::sessionCount);
         context = new ServerContext(config, apps, presence, new Heartbeats(workerGroup, config),
                 new OutboundBudget(config.outboundBudgetBytes()), metrics, connectLimiter,
-                new StaticFiles(RollcallServer.class.getClassLoader(), "web/"), new Security(securityConfig));
+                new StaticFiles(RollcallServer.class.getClassLoader(), "web/", web), new Security(securityConfig));
         workerGroup.scheduleAtFixedRate(connectLimiter::sweep, 10, 10, TimeUnit.SECONDS);
 
         Class<? extends ServerSocketChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -218,6 +221,7 @@ public final class RollcallServer implements AutoCloseable {
                     .addLast(new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES))
                     .addLast(new FrameRateLimiter(config.messageRate(), config.messageBurst()))
                     .addLast(new Liveness())
+                    .addLast(new OriginGate(web))
                     .addLast(new WebSocketServerProtocolHandler(webSocketConfig))
                     .addLast(new WebSocketFrameAggregator(config.maxFrameBytes()))
                     .addLast(httpApi)
@@ -231,6 +235,7 @@ public final class RollcallServer implements AutoCloseable {
         private final List<App> apps = new ArrayList<>();
         private ServerConfig config = ServerConfig.defaults();
         private SecurityConfig securityConfig = SecurityConfig.defaults();
+        private WebConfig web = WebConfig.defaults();
         private Path tlsCert;
         private Path tlsKey;
 
@@ -265,6 +270,12 @@ public final class RollcallServer implements AutoCloseable {
 
         public Builder security(SecurityConfig securityConfig) {
             this.securityConfig = Objects.requireNonNull(securityConfig);
+            return this;
+        }
+
+        /** Which browser origins may open WebSockets and load the client across origins. */
+        public Builder web(WebConfig web) {
+            this.web = Objects.requireNonNull(web);
             return this;
         }
 

@@ -29,10 +29,17 @@ final class StaticFiles {
 
     private final ClassLoader loader;
     private final String folder;
+    private final WebConfig web;
 
-    StaticFiles(ClassLoader loader, String folder) {
+    StaticFiles(ClassLoader loader, String folder, WebConfig web) {
         this.loader = loader;
         this.folder = folder;
+        this.web = web;
+    }
+
+    /** Who may load these files across origins (CORS). */
+    WebConfig web() {
+        return web;
     }
 
     /** The file for a decoded request path; empty if there is none or the path tries to leave the folder. */
