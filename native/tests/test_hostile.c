@@ -376,7 +376,14 @@ static void test_amplification(int port) {
           error.error_code);
   long growth = status_kib("VmHWM:") - before;
   printf("amplification    on_error 2001, resident peak grew %ld MiB\n", growth / 1024);
-  REQUIRE(growth < 64 * 1024, "a 16 MiB frame raised the resident peak by %ld MiB",
+#if defined(__SANITIZE_ADDRESS__)
+  /* ASan keeps freed blocks (the receive buffer's growth, the fake server's
+   * fragments) in quarantine: resident, but not the decoder's. */
+  const long limit_mib = 128;
+#else
+  const long limit_mib = 64;
+#endif
+  REQUIRE(growth < limit_mib * 1024, "a 16 MiB frame raised the resident peak by %ld MiB",
           growth / 1024);
   otc_session_delete(session);
   recorder_free(&r);
