@@ -28,7 +28,7 @@ class ReactExampleTest {
     @BeforeAll
     static void start() throws Exception {
         site = StaticSite.serve(Path.of(System.getProperty("rollcall.reactExample", "../../js/examples/react-roster/dist")));
-        server = TestServer.start(true);
+        server = TestServer.startAllowing(site.origin());
     }
 
     @AfterAll

@@ -2,6 +2,7 @@ package org.rollcall.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 
 /** The roster page and rollcall.js in real Chromium against the real server. */
 class RosterPageTest {
@@ -154,6 +157,64 @@ class RosterPageTest {
         assertTrue(width >= 300 && height >= 300, "the whole viewport: " + width + "x" + height);
         // Blank, a page this size compresses to a few kilobytes; the roster's text makes it larger.
         assertTrue(png.length > 10_000 && png.length < 300_000, "a small but non-trivial PNG: " + png.length + " bytes");
+    }
+
+    @Test
+    void leaveIsDisabledWhileTheTokenIsFetched() {
+        RosterPage page = open("/?session=" + newSession() + "&name=Ann");
+        JavascriptExecutor js = (JavascriptExecutor) page.driver();
+        // Holds the page's token request until the test lets it go.
+        js.executeScript("const real = window.fetch; window.releaseToken = null;"
+                + "window.fetch = (...args) => new Promise(resolve => { window.releaseToken = () => resolve(real(...args)); });");
+        page.driver().findElement(By.id("join")).click();
+        page.waitUntil("the token request", () -> Boolean.TRUE.equals(js.executeScript("return window.releaseToken !== null;")));
+        assertFalse(page.driver().findElement(By.id("leave")).isEnabled(), "Leave while there is nothing to leave");
+        js.executeScript("window.releaseToken();");
+        page.awaitConnected();
+        assertTrue(page.driver().findElement(By.id("leave")).isEnabled());
+    }
+
+    @Test
+    void aJoinStormIsAnnouncedAsOneSummary() throws Exception {
+        String session = newSession();
+        RosterPage ann = join(session, "Ann");
+        ann.awaitConnected();
+        JavascriptExecutor js = (JavascriptExecutor) ann.driver();
+        js.executeScript("window.announcements = [];"
+                + "new MutationObserver(() => announcements.push(document.getElementById('announce').textContent))"
+                + ".observe(document.getElementById('announce'), {childList: true, characterData: true, subtree: true});");
+        // Eight members join at once, as in a storm.
+        List<java.util.concurrent.CompletableFuture<JavaClient>> joins = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String name = "storm-" + i;
+            joins.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return JavaClient.join(server, session, name);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        try {
+            ann.awaitCount(9);
+            ann.waitUntil("an announcement", () -> ((List<?>) js.executeScript("return announcements;")).size() > 0);
+            Thread.sleep(1500); // longer than the page's quiet time: a per-join announcement would still come
+            List<?> said = (List<?>) js.executeScript("return announcements;");
+            assertTrue(said.size() <= 3, "a storm of 8 joins was announced " + said.size() + " times: " + said);
+            assertTrue(String.valueOf(said.get(said.size() - 1)).endsWith("9 people in the session."), String.valueOf(said));
+        } finally {
+            joins.forEach(join -> join.thenAccept(JavaClient::close).join());
+        }
+    }
+
+    @Test
+    void rosterPageHasNoAccessibilityViolations() throws Exception {
+        String session = newSession();
+        RosterPage ann = join(session, "Ann");
+        ann.awaitConnected();
+        join(session, "Bob").awaitConnected();
+        ann.awaitCount(2);
+        assertEquals(List.of(), Axe.violations(ann.driver()));
     }
 
     private RosterPage join(String session, String name) {

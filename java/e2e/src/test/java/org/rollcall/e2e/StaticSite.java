@@ -38,9 +38,12 @@ final class StaticSite implements AutoCloseable {
         return site;
     }
 
-    /** The origin, e.g. {@code http://127.0.0.1:41234}. */
+    /**
+     * The origin, e.g. {@code http://localhost:41234}: "localhost", not the servers' 127.0.0.1,
+     * so that the page is on another host as far as the Origin check is concerned.
+     */
     String origin() {
-        return "http://127.0.0.1:" + http.getAddress().getPort();
+        return "http://localhost:" + http.getAddress().getPort();
     }
 
     private void handle(HttpExchange exchange) throws IOException {

@@ -10,9 +10,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Set;
 import org.rollcall.server.App;
 import org.rollcall.server.RollcallServer;
 import org.rollcall.server.ServerConfig;
+import org.rollcall.server.WebConfig;
 
 /** The real session server, in this JVM, on a free loopback port. */
 final class TestServer implements AutoCloseable {
@@ -27,6 +29,17 @@ final class TestServer implements AutoCloseable {
 
     static TestServer start(boolean devTokens) throws Exception {
         return start(0, App.random(), devTokens);
+    }
+
+    /** A server whose WebSockets also accept pages from this origin (another host name than the server's). */
+    static TestServer startAllowing(String origin) throws Exception {
+        return new TestServer(RollcallServer.builder()
+                .port(0)
+                .app(App.random())
+                .config(ServerConfig.builder().devTokens(true).build())
+                .web(new WebConfig(Set.of(origin), Set.of()))
+                .build()
+                .start());
     }
 
     /** A server on a given port (0 for any): a restart reuses the port of the server it replaces. */
