@@ -299,7 +299,8 @@ export class Session extends Emitter {
       if (quiet < this.#silenceLimit) {
         this.#armWatch(this.#silenceLimit - quiet);
       } else {
-        this.#closeSocket(false);
+        // Only a first connect that got no answer is closed properly: there is nothing to keep.
+        this.#closeSocket(this.currentState === 'connecting');
         if (this.currentState === 'connected') this.#startReconnecting(true);
         else this.#onSocketGone(1006, 'no answer');
       }

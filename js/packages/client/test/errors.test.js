@@ -42,3 +42,16 @@ test('a failed first connect reports its error to the callback', t => {
   assert.equal(got.name, 'OT_AUTHENTICATION_ERROR');
   assert.equal(session.currentState, 'disconnected');
 });
+
+test('a first connect without an answer fails with 1006 after the handshake timeout', t => {
+  const { clock, session } = setup(t);
+  let got;
+  session.connect('rc1.token', error => { got = error; });
+  FakeWebSocket.last.open();
+  clock.tick(9999);
+  assert.equal(got, undefined);
+  clock.tick(1);
+  assert.equal(got.code, 1006);
+  assert.equal(FakeWebSocket.last.closedWith, 1000);
+  assert.equal(session.currentState, 'disconnected');
+});
