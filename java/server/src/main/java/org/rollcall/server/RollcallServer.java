@@ -70,6 +70,7 @@ public final class RollcallServer implements AutoCloseable {
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
     private ServerContext context;
+    private AdminListener adminListener;
 
     private RollcallServer(Builder builder) {
         this.host = builder.host;
@@ -81,7 +82,7 @@ public final class RollcallServer implements AutoCloseable {
         this.tlsKey = builder.tlsKey;
         Map<String, App> apps = new LinkedHashMap<>();
         for (App app : builder.apps) {
-            if (apps.put(app.apiKey(), app) != null) {
+            if (apps.put(app.apiKey(), app.withTokenLimits(securityConfig.maxTokenTtl(), securityConfig.tokenClockSkew())) != null) {
                 throw new IllegalArgumentException("app " + app.apiKey() + " is given twice");
             }
         }
@@ -133,6 +134,15 @@ public final class RollcallServer implements AutoCloseable {
             close();
             throw new IOException("cannot listen on " + host + ":" + requestedPort + ": " + e.getMessage(), e);
         }
+        if (securityConfig.separateAdminListener()) {
+            try {
+                adminListener = AdminListener.start(bossGroup, workerGroup, channelType, ssl, context, channels,
+                        securityConfig.adminHost() != null ? securityConfig.adminHost() : host, securityConfig.adminPort());
+            } catch (IOException e) {
+                close();
+                throw e;
+            }
+        }
         log.debug("listening on {}:{} ({})", host, port(), epoll ? "epoll" : "nio");
         if (config.devTokens()) {
             log.warn("development tokens are ON: anyone who reaches POST /v1/dev/token gets a token for app {}",
@@ -144,6 +154,22 @@ public final class RollcallServer implements AutoCloseable {
     /** The bound port; the ephemeral one when started on port 0. */
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** The port of the admin API: its own listener's, or the server's when it has none. */
+    public int adminPort() {
+        return adminListener != null ? adminListener.port() : port();
+    }
+
+    /** {@code http://host:port} of the admin API (https with TLS). */
+    public String adminUrl() {
+        String adminHost = adminListener != null && securityConfig.adminHost() != null ? securityConfig.adminHost() : host;
+        return (tlsCert == null ? "http://" : "https://") + (adminHost.contains(":") ? "[" + adminHost + "]" : adminHost)
+                + ":" + adminPort();
+    }
+
+    public SecurityConfig security() {
+        return securityConfig;
     }
 
     public String host() {
@@ -177,6 +203,9 @@ public final class RollcallServer implements AutoCloseable {
     public void close() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
+        }
+        if (adminListener != null) {
+            adminListener.close();
         }
         channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         if (bossGroup != null) {
@@ -212,6 +241,7 @@ public final class RollcallServer implements AutoCloseable {
         protected void initChannel(SocketChannel channel) {
             channels.add(channel);
             ChannelPipeline pipeline = channel.pipeline();
+            pipeline.addLast(new AdmissionHandler(context.security())); // first: counts every socket per address
             // Until the WebSocket upgrade; then the loop's heartbeat wheel watches the socket.
             pipeline.addLast(IDLE_HANDLER, new IdleStateHandler(config.httpIdleTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
             if (ssl != null) {
@@ -268,6 +298,7 @@ public final class RollcallServer implements AutoCloseable {
             return this;
         }
 
+        /** Token limits, the admin listener, login throttle, socket cap per address, warning interval. */
         public Builder security(SecurityConfig securityConfig) {
             this.securityConfig = Objects.requireNonNull(securityConfig);
             return this;
