@@ -264,7 +264,7 @@ final class ConnectionHandler {
         if (code == ErrorCode.CONNECT_FAILED || code == ErrorCode.CONNECTION_REFUSED) {
             log.debug("{}: error {}: {}", channel.remoteAddress(), code.code(), message);
         } else {
-            log.warn("{}: error {}: {}", channel.remoteAddress(), code.code(), message);
+            server.security().warnings().warn(log, channel.remoteAddress(), "error {}: {}", code.code(), message);
         }
         server.metrics().error(code);
         if (state == State.JOINED || state == State.SILENT) {

@@ -71,6 +71,48 @@ public final class Main implements Runnable {
                 description = "An app (repeatable). Default: one development app with a random key and secret, printed.")
         List<String> apps = new ArrayList<>();
 
+        @Option(names = "--admin-secret", split = ",", paramLabel = "KEY:ADMIN_SECRET",
+                description = "The admin API's secret of an app (repeatable). Without one an app has no admin API.")
+        List<String> adminSecrets = new ArrayList<>();
+
+        @Option(names = "--app-file", paramLabel = "FILE",
+                description = "Apps, one KEY:SECRET[:ADMIN_SECRET] a line (# comments); keep it private (chmod 600).")
+        Path appFile;
+
+        @Option(names = "--admin-host", description = "Address of the admin listener. Default: --host.")
+        String adminHost;
+
+        @Option(names = "--admin-port", defaultValue = "-1",
+                description = "Port of a separate admin listener (0: any free port); -1: the admin API is on --port.")
+        int adminPort;
+
+        @Option(names = "--admin-login-burst", defaultValue = "10",
+                description = "Failed admin logins one address may make before it gets 429.")
+        int adminLoginBurst;
+
+        @Option(names = "--admin-login-rate", defaultValue = "0.1",
+                description = "Failed admin logins per second allowed after the burst.")
+        double adminLoginRate;
+
+        @Option(names = "--max-sockets-per-address", defaultValue = "10000",
+                description = "Open sockets per remote address; over it, 429 before the WebSocket upgrade.")
+        int maxSocketsPerAddress;
+
+        @Option(names = "--warn-interval-ms", defaultValue = "10000",
+                description = "At most one warning per remote address per interval.")
+        long warnIntervalMs;
+
+        @Option(names = "--max-token-ttl", defaultValue = "30d",
+                description = "Tokens living longer (exp - iat) are refused: seconds, or a number with s, m, h or d.")
+        String maxTokenTtl;
+
+        @Option(names = "--token-clock-skew", defaultValue = "60s",
+                description = "How far in the future a token's iat may be.")
+        String tokenClockSkew;
+
+        /** Where ROLLCALL_APPS is read; a test replaces it. */
+        java.util.Map<String, String> environment = System.getenv();
+
         @Option(names = "--config", paramLabel = "FILE",
                 description = "Properties or .json file with these settings (names without dashes); flags win.")
         Path config;
@@ -100,7 +142,7 @@ public final class Main implements Runnable {
                 description = "Time for the first frame after the WebSocket handshake.")
         long handshakeTimeoutMs;
 
-        @Option(names = "--http-idle-timeout-ms", defaultValue = "30000",
+        @Option(names = "--http-idle-timeout-ms", defaultValue = "5000",
                 description = "An HTTP socket idle this long is closed.")
         long httpIdleTimeoutMs;
 
@@ -167,19 +209,22 @@ public final class Main implements Runnable {
         @Override
         public Integer call() throws Exception {
             RollcallServer.Builder builder = RollcallServer.builder().host(host).port(port).config(serverConfig())
-                    .web(new WebConfig(Set.copyOf(allowedOrigins), Set.copyOf(corsOrigins)));
+                    .web(new WebConfig(Set.copyOf(allowedOrigins), Set.copyOf(corsOrigins)))
+                    .security(securityConfig());
             if ((tlsCert == null) != (tlsKey == null)) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--tls-cert and --tls-key go together");
             }
             if (tlsCert != null) {
                 builder.tls(tlsCert, tlsKey);
             }
-            if (apps.isEmpty()) {
+            List<App> configured = apps();
+            if (configured.isEmpty()) {
                 App dev = App.random();
                 builder.app(dev);
-                System.out.println("Development app: --api-key " + dev.apiKey() + " --secret " + dev.secret());
+                System.out.println("Development app: --api-key " + dev.apiKey() + " --secret " + dev.secret()
+                        + " --admin-secret " + dev.apiKey() + ":" + dev.adminSecret());
             } else {
-                apps.forEach(app -> builder.app(App.parse(app)));
+                builder.apps(configured);
             }
             RollcallServer server = builder.build().start();
             CountDownLatch stopped = new CountDownLatch(1);
@@ -208,6 +253,54 @@ public final class Main implements Runnable {
                     .devTokens(devTokens)
                     .drainTimeoutMs(drainTimeoutMs).outboundBudgetBytes(outboundBudgetBytes)
                     .overloadLagMs(overloadLagMs).maxConnectionsPerToken(maxConnectionsPerToken).logEvents(logEvents)
+                    .build();
+        }
+
+        /**
+         * The apps of {@code --app}, {@code --app-file} and {@code ROLLCALL_APPS} (comma- or
+         * newline-separated entries like the file's), with the admin secrets of {@code --admin-secret}.
+         */
+        List<App> apps() throws IOException {
+            java.util.Map<String, App> byKey = new java.util.LinkedHashMap<>();
+            List<App> all = new ArrayList<>();
+            apps.forEach(app -> all.add(App.parse(app)));
+            if (appFile != null) {
+                for (String line : Files.readAllLines(appFile, StandardCharsets.UTF_8)) {
+                    if (!line.isBlank() && !line.strip().startsWith("#")) {
+                        all.add(App.parseEntry(line));
+                    }
+                }
+            }
+            String fromEnvironment = environment.get("ROLLCALL_APPS");
+            if (fromEnvironment != null) {
+                for (String entry : fromEnvironment.split("[,\\n]")) {
+                    if (!entry.isBlank()) {
+                        all.add(App.parseEntry(entry));
+                    }
+                }
+            }
+            for (App app : all) {
+                if (byKey.put(app.apiKey(), app) != null) {
+                    throw new IllegalArgumentException("app " + app.apiKey() + " is given twice");
+                }
+            }
+            for (String entry : adminSecrets) {
+                int colon = entry.indexOf(':');
+                App app = colon < 0 ? null : byKey.get(entry.substring(0, colon));
+                if (app == null) {
+                    throw new IllegalArgumentException("--admin-secret must be KEY:ADMIN_SECRET of a configured app");
+                }
+                byKey.put(app.apiKey(), app.withAdminSecret(entry.substring(colon + 1)));
+            }
+            return new ArrayList<>(byKey.values());
+        }
+
+        SecurityConfig securityConfig() {
+            return SecurityConfig.builder()
+                    .maxTokenTtl(Token.duration(maxTokenTtl)).tokenClockSkew(Token.duration(tokenClockSkew))
+                    .adminHost(adminHost).adminPort(adminPort)
+                    .adminLoginBurst(adminLoginBurst).adminLoginRate(adminLoginRate)
+                    .maxSocketsPerAddress(maxSocketsPerAddress).warnIntervalMs(warnIntervalMs)
                     .build();
         }
 

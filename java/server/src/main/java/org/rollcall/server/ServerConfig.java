@@ -110,7 +110,7 @@ public record ServerConfig(
         private long graceClosedMs = 500;
         private long graceSilentMs = 1500;
         private long handshakeTimeoutMs = 5_000;
-        private long httpIdleTimeoutMs = 30_000;
+        private long httpIdleTimeoutMs = 5_000;
         private int maxConnectionsPerSession = 20_000;
         private int maxFrameBytes = 16 * 1024;
         private double connectRate = 500;

@@ -3,6 +3,7 @@ package org.rollcall.server;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -84,8 +85,8 @@ final class WebSocketFrameHandler extends ChannelInboundHandlerAdapter {
             connection.onError(ErrorCode.DATA_TOO_LONG, "frame is over " + server.config().maxFrameBytes() + " bytes");
         } else if (cause instanceof CorruptedFrameException) {
             connection.onError(ErrorCode.INVALID_PARAMETER, "malformed WebSocket frame: " + cause.getMessage());
-        } else if (cause instanceof IOException) {
-            ctx.close(); // the socket broke: the connection's grace starts when it is inactive
+        } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
+            ctx.close(); // the socket broke, maybe mid-message (FrameFuzzTest): grace starts when it is inactive
         } else {
             connection.onInternalError(cause);
         }

@@ -17,8 +17,8 @@ import org.rollcall.token.TokenOptions;
 
 /** A real server on an ephemeral port with short timeouts, and helpers to talk to it. */
 final class Fixture implements AutoCloseable {
-    static final App APP = new App("app1", "secret-1");
-    static final App OTHER_APP = new App("app2", "secret-2");
+    static final App APP = new App("app1", "secret-1", "admin-secret-1");
+    static final App OTHER_APP = new App("app2", "secret-2", "admin-secret-2");
     private static final AtomicInteger SESSIONS = new AtomicInteger();
 
     /** Fast heartbeats and grace so that tests of departure finish in well under a second. */
@@ -40,8 +40,18 @@ final class Fixture implements AutoCloseable {
     }
 
     Fixture(ServerConfig config) {
+        this(config, lenientSecurity().build());
+    }
+
+    /** Tests that try wrong admin credentials on purpose must not lock the others out. */
+    static SecurityConfig.Builder lenientSecurity() {
+        return SecurityConfig.builder().adminLoginBurst(1000);
+    }
+
+    Fixture(ServerConfig config, SecurityConfig security) {
         try {
-            server = RollcallServer.builder().port(0).app(APP).app(OTHER_APP).config(config).build().start();
+            server = RollcallServer.builder().port(0).app(APP).app(OTHER_APP).config(config).security(security)
+                    .build().start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

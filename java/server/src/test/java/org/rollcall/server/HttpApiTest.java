@@ -30,8 +30,9 @@ class HttpApiTest {
         fixture.close();
     }
 
+    /** The admin credentials: the app's admin secret, not its token-signing secret. */
     static String basic(App app) {
-        return basic(app.apiKey(), app.secret());
+        return basic(app.apiKey(), app.adminSecret());
     }
 
     static String basic(String user, String password) {
@@ -86,8 +87,9 @@ class HttpApiTest {
     void adminNeedsTheRightKeyAndSecret() {
         String session = Fixture.newSession();
         TestClient ann = fixture.join(session, "ann");
-        for (String auth : List.of(basic(Fixture.APP.apiKey(), "wrong"), basic("nobody", Fixture.APP.secret()),
-                basic(Fixture.APP.apiKey(), Fixture.OTHER_APP.secret()), "Basic !!!", "Bearer x")) {
+        for (String auth : List.of(basic(Fixture.APP.apiKey(), "wrong"), basic("nobody", Fixture.APP.adminSecret()),
+                basic(Fixture.APP.apiKey(), Fixture.OTHER_APP.adminSecret()), "Basic !!!", "Bearer x",
+                basic(Fixture.APP.apiKey(), Fixture.APP.secret()))) { // the signing secret is no admin credential
             assertEquals(401, fixture.get(listPath(session), "Authorization", auth).statusCode(), auth);
             assertEquals(401, delete(session, ann.id(), auth).statusCode(), auth);
         }

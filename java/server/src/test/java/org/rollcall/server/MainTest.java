@@ -74,6 +74,32 @@ class MainTest {
         assertEquals("127.0.0.1", serve.host);
         assertEquals(8080, serve.port);
         assertEquals(ServerConfig.defaults(), serve.serverConfig());
+        assertEquals(SecurityConfig.defaults(), serve.securityConfig());
+    }
+
+    @Test
+    void appsComeFromFlagsAFileAndTheEnvironmentWithTheirAdminSecrets() throws Exception {
+        Path apps = dir.resolve("apps.conf");
+        Files.writeString(apps, "# key:secret[:admin-secret]\nfiled:file-secret:file-admin\n\nplain:plain-secret\n");
+        Main.Serve serve = parseServe(null, "serve", "--app", "flagged:flag:secret", "--app-file", apps.toString(),
+                "--admin-secret", "flagged:flag-admin,plain:plain-admin");
+        serve.environment = java.util.Map.of("ROLLCALL_APPS", "env1:env-secret:env-admin,env2:env-secret-2");
+        List<App> all = serve.apps();
+        assertEquals(List.of(new App("flagged", "flag:secret", "flag-admin"), new App("filed", "file-secret", "file-admin"),
+                new App("plain", "plain-secret", "plain-admin"), new App("env1", "env-secret", "env-admin"),
+                new App("env2", "env-secret-2")), all);
+    }
+
+    @Test
+    void securityFlagsReachTheSecurityConfig() throws Exception {
+        Main.Serve serve = parseServe(null, "serve", "--max-token-ttl", "2h", "--token-clock-skew", "5s",
+                "--admin-port", "9090", "--admin-host", "10.0.0.1", "--max-sockets-per-address", "7");
+        SecurityConfig security = serve.securityConfig();
+        assertEquals(java.time.Duration.ofHours(2), security.maxTokenTtl());
+        assertEquals(java.time.Duration.ofSeconds(5), security.tokenClockSkew());
+        assertEquals(9090, security.adminPort());
+        assertEquals("10.0.0.1", security.adminHost());
+        assertEquals(7, security.maxSocketsPerAddress());
     }
 
     @Test
@@ -117,6 +143,7 @@ class MainTest {
             String devApp = out.readLine();
             String listening = out.readLine();
             assertTrue(devApp.startsWith("Development app: --api-key dev_"), devApp);
+            assertTrue(devApp.contains(" --admin-secret dev_"), devApp);
             int port = Integer.parseInt(Files.readString(portFile).trim());
             assertEquals("Rollcall listening on http://127.0.0.1:" + port, listening);
             HttpResponse<String> health = HttpClient.newHttpClient().send(

@@ -62,6 +62,36 @@ class TokenFailureTest {
     }
 
     @Test
+    void tokenLivingLongerThanTheDefaultMaximumOfThirtyDays() {
+        String tooLong = new TokenGenerator(appKey(), Fixture.APP.secret()).generate(session,
+                TokenOptions.defaults().ttl(Duration.ofDays(31)));
+        assertRefused(1004, appKey(), session, tooLong);
+    }
+
+    @Test
+    void tokenIssuedInTheFutureBeyondTheClockSkew() {
+        String future = new TokenGenerator(appKey(), Fixture.APP.secret()).generate(session,
+                TokenOptions.defaults().now(Instant.now().plusSeconds(120)));
+        assertRefused(1004, appKey(), session, future);
+    }
+
+    @Test
+    void theMaximumTtlIsASetting() {
+        try (Fixture strict = new Fixture(Fixture.fastConfig().build(),
+                Fixture.lenientSecurity().maxTokenTtl(Duration.ofHours(1)).build())) {
+            TokenGenerator tokens = new TokenGenerator(appKey(), Fixture.APP.secret());
+            String room = Fixture.newSession();
+            TestClient refused = strict.open();
+            refused.send(TestClient.connectFrame(appKey(), room,
+                    tokens.generate(room, TokenOptions.defaults().ttl(Duration.ofHours(2))), false));
+            assertEquals(1004, refused.awaitError().path("code").asInt());
+            TestClient admitted = strict.track(TestClient.connect(strict.ws, appKey(), room,
+                    tokens.generate(room, TokenOptions.defaults().ttl(Duration.ofHours(1)))));
+            assertFalse(admitted.connected().path("connection").path("id").asText().isEmpty());
+        }
+    }
+
+    @Test
     void tokenForAnotherSession() {
         assertRefused(1004, appKey(), session, fixture.token("another-session", "x"));
     }
