@@ -1,6 +1,5 @@
 package org.rollcall.server;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
@@ -96,27 +95,24 @@ final class Session {
     private void send(List<byte[]> events, long firstSeq) {
         long lastSeqOfBatch = firstSeq + events.size() - 1;
         ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
-        ByteBuf shared = null;
+        EncodedEvents encoded = null;
         Map<EventLoop, List<Outbox.Delivery>> byLoop = new HashMap<>();
         for (Member member : members.values()) {
             Outbox outbox = member.outbox;
             if (outbox == null || member.suppressEvents() || member.fromSeq >= lastSeqOfBatch) {
                 continue;
             }
-            ByteBuf frame;
-            if (member.fromSeq < firstSeq) {
-                if (shared == null) {
-                    shared = Json.eventsFrame(alloc, events, 0, events.size());
-                    metrics.eventsFrameSent(events.size());
-                }
-                frame = shared.retainedDuplicate();
-            } else { // it joined or resumed within this batch: only what came after
-                frame = Json.eventsFrame(alloc, events, (int) (member.fromSeq + 1 - firstSeq), events.size());
+            if (encoded == null) {
+                encoded = new EncodedEvents(alloc, events);
+                metrics.eventsFrameSent(events.size());
             }
-            byLoop.computeIfAbsent(outbox.loop(), loop -> new ArrayList<>()).add(new Outbox.Delivery(outbox, frame));
+            // A member that joined or resumed within this batch gets only what came after it.
+            int from = (int) Math.max(0, member.fromSeq + 1 - firstSeq);
+            byLoop.computeIfAbsent(outbox.loop(), loop -> new ArrayList<>())
+                    .add(new Outbox.Delivery(outbox, encoded.frameFrom(alloc, from)));
         }
-        if (shared != null) {
-            shared.release(); // the duplicates hold it now
+        if (encoded != null) {
+            encoded.release();
         }
         for (Map.Entry<EventLoop, List<Outbox.Delivery>> target : byLoop.entrySet()) {
             List<Outbox.Delivery> deliveries = target.getValue();
