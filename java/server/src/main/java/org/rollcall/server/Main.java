@@ -236,6 +236,9 @@ public final class Main implements Runnable {
                 writePortFile(portFile, server.port());
             }
             System.out.println("Rollcall listening on " + server.url());
+            if (server.security().separateAdminListener()) {
+                System.out.println("Admin API on " + server.adminUrl());
+            }
             System.out.flush();
             stopped.await();
             return 0;
