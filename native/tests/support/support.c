@@ -31,6 +31,9 @@ void sleep_ms(int ms) {
   }
 }
 
+/* The admin API has its own secret; the token-signing secret is no admin credential. */
+#define TEST_ADMIN_SECRET "testadminsecret"
+
 /* --- processes ------------------------------------------------------------ */
 
 /* Spawns argv with stdout to `stdout_fd` (or the log file) and stderr to the log. */
@@ -160,8 +163,9 @@ void server_start(struct server* server, int port, const char* const* extra) {
                     "java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar",
                     getenv("OTC_SERVER_JAR"), "serve", "--host", "127.0.0.1",
                     "--port", port_text, "--port-file", server->port_file,
-                    "--app", TEST_API_KEY ":" TEST_SECRET};
-  int argc = 18;
+                    "--app", TEST_API_KEY ":" TEST_SECRET,
+                    "--admin-secret", TEST_API_KEY ":" TEST_ADMIN_SECRET};
+  int argc = 20;
   for (int i = 0; extra && extra[i] && argc < 62; i++) {
     argv[argc++] = (char*)extra[i];
   }
@@ -264,7 +268,7 @@ int admin_delete_connection(const struct server* server, const char* session_id,
   int fds[2];
   REQUIRE(pipe2(fds, O_CLOEXEC) == 0, "pipe");
   char* argv[] = {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE",
-                  "-u", TEST_API_KEY ":" TEST_SECRET, url, NULL};
+                  "-u", TEST_API_KEY ":" TEST_ADMIN_SECRET, url, NULL};
   pid_t pid = spawn(argv, fds[1], NULL);
   close(fds[1]);
   char text[16] = {0};

@@ -17,6 +17,8 @@ import org.rollcall.token.TokenOptions;
 final class TestServer implements AutoCloseable {
     static final String API_KEY = "bindingTests";
     static final String SECRET = "binding-tests-secret";
+    /** The admin API's own secret: the token-signing secret is no admin credential. */
+    static final String ADMIN_SECRET = "binding-tests-admin-secret";
 
     private final TokenGenerator tokens = new TokenGenerator(API_KEY, SECRET);
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -40,7 +42,7 @@ final class TestServer implements AutoCloseable {
         return RollcallServer.builder()
                 .host("127.0.0.1")
                 .port(port)
-                .app(new App(API_KEY, SECRET))
+                .app(new App(API_KEY, SECRET, ADMIN_SECRET))
                 .config(config)
                 .build()
                 .start();
@@ -77,7 +79,7 @@ final class TestServer implements AutoCloseable {
     /** The admin API's DELETE: the others see forceDisconnected. */
     void forceDisconnect(String sessionId, String connectionId) throws IOException, InterruptedException {
         String credentials = Base64.getEncoder()
-                .encodeToString((API_KEY + ":" + SECRET).getBytes(StandardCharsets.UTF_8));
+                .encodeToString((API_KEY + ":" + ADMIN_SECRET).getBytes(StandardCharsets.UTF_8));
         HttpRequest request = HttpRequest.newBuilder(URI.create(
                         "http://127.0.0.1:" + port() + "/v1/admin/sessions/" + sessionId + "/connections/" + connectionId))
                 .header("Authorization", "Basic " + credentials)

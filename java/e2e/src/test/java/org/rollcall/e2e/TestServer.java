@@ -101,7 +101,7 @@ final class TestServer implements AutoCloseable {
     /** DELETE through the admin API: the connection is forced out. */
     void forceDisconnect(String sessionId, String connectionId) throws IOException, InterruptedException {
         String credentials = Base64.getEncoder().encodeToString(
-                (app().apiKey() + ":" + app().secret()).getBytes(StandardCharsets.UTF_8));
+                (app().apiKey() + ":" + app().adminSecret()).getBytes(StandardCharsets.UTF_8));
         HttpRequest request = HttpRequest.newBuilder(URI.create(
                         baseUrl() + "/v1/admin/sessions/" + sessionId + "/connections/" + connectionId))
                 .header("Authorization", "Basic " + credentials)

@@ -57,7 +57,8 @@ final class SpawnedServer implements ServerTarget {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         command.addAll(List.of("-jar", jar.toString(), "serve", "--port", Integer.toString(port),
-                "--port-file", portFile.toString(), "--app", apiKey + ":" + secret));
+                "--port-file", portFile.toString(), "--app", apiKey + ":" + secret,
+                "--admin-secret", apiKey + ":" + adminSecret()));
         command.addAll(serverArgs);
         try {
             Files.deleteIfExists(portFile);
@@ -98,6 +99,11 @@ final class SpawnedServer implements ServerTarget {
     @Override
     public String secret() {
         return secret;
+    }
+
+    /** The admin API's own secret (the server refuses the signing secret there). */
+    public String adminSecret() {
+        return secret + ".admin";
     }
 
     @Override
