@@ -2,65 +2,302 @@
 #define ROLLCALL_CORE_H
 
 /*
- * The Java binding's C core. The JNI code that JavaCPP generates for
- * org.rollcall.binding.Core includes this header, so it is compiled (as C++)
- * into libjniotc; it is plain C otherwise.
+ * The Java binding's JNI core. The JNI code that JavaCPP generates for
+ * org.rollcall.binding.Core includes this header, so it is compiled as C++
+ * into libjniotc.
  *
  * It implements otc_session_callbacks once for all sessions and passes each
- * event on to one Java callback per kind of event, with primitive arguments
- * where possible, because every pointer argument costs a Java object:
+ * event to one static Java method per kind of event (org.rollcall.NativeUpcalls)
+ * through plain JNI, with primitive arguments where possible:
  *  - user_data is not a pointer but the Java session's handle number;
  *  - a connection is named by a key, a 64-bit hash of its ID, so a dropped
  *    connection reaches Java without any string. Java keeps its roster by key;
  *    if two IDs of one session ever share a key, Java asks for the dropped
- *    connection's ID with rc_connection_id() during the call.
- * One C function per kind of event serves every session: JavaCPP gives a C
- * pointer to only ten live instances of one callback class.
+ *    connection's ID with rc_connection_id() during the call;
+ *  - strings travel as byte[] of their UTF-8 bytes, decoded in Java with the
+ *    real UTF-8 decoder (malformed input becomes U+FFFD).
  *
- * Strings reach Java through JNI's NewStringUTF (MODIFIED_UTF8_STRING in the
- * presets), much cheaper than decoding a byte[] in Java, but it reads
- * "modified UTF-8": the same as UTF-8 except that a character beyond U+FFFF is
- * two 3-byte surrogates instead of one 4-byte sequence. rc_jni_string()
- * rewrites the rare string where the two differ.
+ * Nothing thrown in Java ever reaches libotc's C frames: after each JNI call
+ * the core checks for a pending exception and clears it. An event that Java
+ * did not take (the method returned false, or threw, e.g. OutOfMemoryError
+ * while its arguments were being made) is copied to a pending list on the C
+ * heap and offered again, in order, before the next event: a dropped event
+ * cancels its pending created event, so the list stays as small as the
+ * difference between libotc's roster and Java's.
  *
- * rc_set_callbacks() must run before otc_init() starts the library thread.
+ * Everything here runs on libotc's library thread, except rc_jni_init().
+ * rc_jni_init() must run before otc_init() starts that thread.
  */
 
+#include <jni.h>
 #include <otc/otc.h>
 #include <otc/testing.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The `state` argument of rc_state_fn. */
+/* The `state` argument of the state upcall. */
 #define RC_CONNECTED 1
 #define RC_RECONNECTING 2
 #define RC_RECONNECTED 3
 #define RC_DISCONNECTED 4
 
-/* own_id and own_data are NULL when the session has no connection (yet). */
-typedef void (*rc_state_fn)(int64_t handle, int state, const char* own_id,
-                            const char* own_data, int64_t own_creation_time);
-typedef void (*rc_created_fn)(int64_t handle, int64_t key, int64_t creation_time,
-                              const char* id, const char* data);
-/* `connection` is the otc_connection's address, valid during the call only. */
-typedef void (*rc_dropped_fn)(int64_t handle, int64_t key, int reason,
-                              int64_t connection);
-typedef void (*rc_error_fn)(int64_t handle, int code, const char* message);
-typedef void (*rc_log_fn)(int level, const char* message);
+static JavaVM* rc_vm;
+static jclass rc_upcalls; /* global reference to NativeUpcalls */
+static jmethodID rc_state_method;
+static jmethodID rc_created_method;
+static jmethodID rc_dropped_method;
+static jmethodID rc_error_method;
+static jmethodID rc_log_method;
+static pthread_key_t rc_attached_key;
 
-static rc_state_fn rc_java_state;
-static rc_created_fn rc_java_created;
-static rc_dropped_fn rc_java_dropped;
-static rc_error_fn rc_java_error;
-static rc_log_fn rc_java_log;
+/* Events Java did not take, offered again in order. */
+enum rc_kind { RC_KIND_STATE, RC_KIND_CREATED, RC_KIND_DROPPED, RC_KIND_ERROR };
+struct rc_event {
+  struct rc_event* next;
+  enum rc_kind kind;
+  int64_t handle;
+  int64_t key;
+  int64_t time;
+  int code; /* state, drop reason or error code */
+  const char* id; /* or the error message */
+  const char* data;
+};
+static struct rc_event* rc_pending_head;
+static struct rc_event* rc_pending_tail;
+/* Offers Java did not take (for tests). */
+static int64_t rc_refused_events;
+/* Events lost because even the C heap ran out (for tests and logs). */
+static int64_t rc_lost_events;
+/* The ID of the connection of the dropped upcall in progress. */
+static const char* rc_dropped_id;
 
-static inline void rc_set_callbacks(rc_state_fn state, rc_created_fn created,
-                                    rc_dropped_fn dropped, rc_error_fn error) {
-  rc_java_state = state;
-  rc_java_created = created;
-  rc_java_dropped = dropped;
-  rc_java_error = error;
+static void rc_detach(void* env) {
+  (void)env;
+  if (rc_vm) {
+    rc_vm->DetachCurrentThread();
+  }
+}
+
+static int rc_jni_state = -9; /* not initialised */
+
+/* 0 on success; a negative step number when something is missing. */
+static int rc_jni_setup(JNIEnv* env) {
+  if (env->GetJavaVM(&rc_vm) != JNI_OK) {
+    return -1;
+  }
+  /* From a native method of Core, FindClass uses Core's class loader: the
+   * binding's own, also after a redeploy in another loader. */
+  jclass cls = env->FindClass("org/rollcall/NativeUpcalls");
+  if (!cls) {
+    env->ExceptionClear();
+    return -4;
+  }
+  rc_state_method = env->GetStaticMethodID(cls, "state", "(JI[B[BJ)Z");
+  rc_created_method = env->GetStaticMethodID(cls, "created", "(JJJ[B[B)Z");
+  rc_dropped_method = env->GetStaticMethodID(cls, "dropped", "(JJIJ)Z");
+  rc_error_method = env->GetStaticMethodID(cls, "error", "(JI[B)Z");
+  rc_log_method = env->GetStaticMethodID(cls, "log", "(I[B)V");
+  if (!rc_state_method || !rc_created_method || !rc_dropped_method ||
+      !rc_error_method || !rc_log_method) {
+    env->ExceptionClear();
+    return -2;
+  }
+  rc_upcalls = (jclass)env->NewGlobalRef(cls);
+  if (!rc_upcalls || pthread_key_create(&rc_attached_key, rc_detach) != 0) {
+    env->ExceptionClear();
+    return -3;
+  }
+  return 0;
+}
+
+/* `core` is the Java class Core (unused; JavaCPP passes it). */
+static inline void rc_jni_init(JNIEnv* env, jclass core) {
+  (void)core;
+  rc_jni_state = rc_jni_setup(env);
+}
+
+static inline int rc_jni_status(void) {
+  return rc_jni_state;
+}
+
+/* The calling thread's JNIEnv, attaching it (as a daemon, detached when the
+ * thread ends) on first use. NULL when that fails. */
+static JNIEnv* rc_env(void) {
+  JNIEnv* env = NULL;
+  if (!rc_vm) {
+    return NULL;
+  }
+  jint got = rc_vm->GetEnv((void**)&env, JNI_VERSION_1_8);
+  if (got == JNI_OK) {
+    return env;
+  }
+  if (got != JNI_EDETACHED) {
+    return NULL;
+  }
+  JavaVMAttachArgs args;
+  args.version = JNI_VERSION_1_8;
+  args.name = (char*)"rollcall-libotc";
+  args.group = NULL;
+  if (rc_vm->AttachCurrentThreadAsDaemon((void**)&env, &args) != JNI_OK) {
+    return NULL;
+  }
+  pthread_setspecific(rc_attached_key, env);
+  return env;
+}
+
+/* A byte[] of the bytes of `text`, NULL for NULL text. On failure NULL with
+ * *failed set (the exception is cleared). */
+static jbyteArray rc_bytes(JNIEnv* env, const char* text, int* failed) {
+  if (!text) {
+    return NULL;
+  }
+  jsize length = (jsize)strlen(text);
+  jbyteArray bytes = env->NewByteArray(length);
+  if (!bytes) {
+    env->ExceptionClear();
+    *failed = 1;
+    return NULL;
+  }
+  env->SetByteArrayRegion(bytes, 0, length, (const jbyte*)text);
+  return bytes;
+}
+
+/* Offers one event to Java: 1 when it was taken. Never leaves an exception pending. */
+static int rc_deliver(JNIEnv* env, const struct rc_event* event) {
+  int failed = 0;
+  jboolean taken = JNI_FALSE;
+  jbyteArray id = rc_bytes(env, event->id, &failed);
+  jbyteArray data = failed ? NULL : rc_bytes(env, event->data, &failed);
+  if (!failed) {
+    switch (event->kind) {
+      case RC_KIND_STATE:
+        taken = env->CallStaticBooleanMethod(rc_upcalls, rc_state_method, (jlong)event->handle,
+                                             (jint)event->code, id, data, (jlong)event->time);
+        break;
+      case RC_KIND_CREATED:
+        taken = env->CallStaticBooleanMethod(rc_upcalls, rc_created_method, (jlong)event->handle,
+                                             (jlong)event->key, (jlong)event->time, id, data);
+        break;
+      case RC_KIND_DROPPED:
+        rc_dropped_id = event->id;
+        taken = env->CallStaticBooleanMethod(rc_upcalls, rc_dropped_method, (jlong)event->handle,
+                                             (jlong)event->key, (jint)event->code, (jlong)0);
+        rc_dropped_id = NULL;
+        break;
+      case RC_KIND_ERROR:
+        taken = env->CallStaticBooleanMethod(rc_upcalls, rc_error_method, (jlong)event->handle,
+                                             (jint)event->code, id);
+        break;
+    }
+    if (env->ExceptionCheck()) {
+      env->ExceptionClear();
+      taken = JNI_FALSE;
+    }
+  }
+  if (id) {
+    env->DeleteLocalRef(id);
+  }
+  if (data) {
+    env->DeleteLocalRef(data);
+  }
+  return taken == JNI_TRUE;
+}
+
+static void rc_free_event(struct rc_event* event) {
+  free((void*)event->id);
+  free((void*)event->data);
+  free(event);
+}
+
+/* Keeps a copy of an event Java did not take. A dropped event whose created
+ * event is still pending cancels it instead. */
+static void rc_keep(const struct rc_event* event) {
+  if (event->kind == RC_KIND_DROPPED) {
+    struct rc_event* before = NULL;
+    for (struct rc_event* p = rc_pending_head; p; before = p, p = p->next) {
+      if (p->kind == RC_KIND_CREATED && p->handle == event->handle && p->key == event->key &&
+          strcmp(p->id, event->id) == 0) {
+        if (before) {
+          before->next = p->next;
+        } else {
+          rc_pending_head = p->next;
+        }
+        if (rc_pending_tail == p) {
+          rc_pending_tail = before;
+        }
+        rc_free_event(p);
+        return;
+      }
+    }
+  }
+  struct rc_event* copy = (struct rc_event*)calloc(1, sizeof *copy);
+  if (copy) {
+    *copy = *event;
+    copy->next = NULL;
+    copy->id = event->id ? strdup(event->id) : NULL;
+    copy->data = event->data ? strdup(event->data) : NULL;
+  }
+  if (!copy || (event->id && !copy->id) || (event->data && !copy->data)) {
+    if (copy) {
+      rc_free_event(copy);
+    }
+    rc_lost_events++;
+    return;
+  }
+  if (rc_pending_tail) {
+    rc_pending_tail->next = copy;
+  } else {
+    rc_pending_head = copy;
+  }
+  rc_pending_tail = copy;
+}
+
+/* Offers the pending events again: 1 when none is left. */
+static int rc_flush(JNIEnv* env) {
+  while (rc_pending_head) {
+    if (!rc_deliver(env, rc_pending_head)) {
+      return 0;
+    }
+    struct rc_event* done = rc_pending_head;
+    rc_pending_head = done->next;
+    if (!rc_pending_head) {
+      rc_pending_tail = NULL;
+    }
+    rc_free_event(done);
+  }
+  return 1;
+}
+
+/* Delivers an event after those pending, or keeps it. */
+static void rc_post(const struct rc_event* event) {
+  JNIEnv* env = rc_env();
+  if (!env) {
+    rc_lost_events++;
+    return;
+  }
+  if ((rc_pending_head && !rc_flush(env)) || !rc_deliver(env, event)) {
+    rc_refused_events++;
+    rc_keep(event);
+  }
+}
+
+/* For tests: events pending and lost so far. */
+static inline int64_t rc_pending_events(void) {
+  int64_t count = 0;
+  for (struct rc_event* p = rc_pending_head; p; p = p->next) {
+    count++;
+  }
+  return count;
+}
+
+static inline int64_t rc_refused_event_count(void) {
+  return rc_refused_events;
+}
+
+static inline int64_t rc_lost_event_count(void) {
+  return rc_lost_events;
 }
 
 /* FNV-1a, 64 bits. */
@@ -72,122 +309,20 @@ static inline int64_t rc_key(const char* id) {
   return (int64_t)hash;
 }
 
-/* --- strings for JNI --------------------------------------------------------- */
-
-static inline int rc_continues(unsigned char byte) {
-  return (byte & 0xC0) == 0x80;
-}
-
-/* The length (1 to 3) of the UTF-8 sequence at `p` when modified UTF-8 spells
- * it the same way, else 0 (a 4-byte sequence, or malformed). */
-static inline int rc_same_in_modified_utf8(const unsigned char* p) {
-  if (p[0] < 0x80) {
-    return 1;
-  }
-  if (p[0] >= 0xC2 && p[0] <= 0xDF && rc_continues(p[1])) {
-    return 2;
-  }
-  if (p[0] >= 0xE0 && p[0] <= 0xEF && rc_continues(p[1]) && rc_continues(p[2])) {
-    return 3;
-  }
-  return 0;
-}
-
-static inline char* rc_put_3_bytes(char* out, unsigned unit) {
-  *out++ = (char)(0xE0 | (unit >> 12));
-  *out++ = (char)(0x80 | ((unit >> 6) & 0x3F));
-  *out++ = (char)(0x80 | (unit & 0x3F));
-  return out;
-}
-
-/* A modified UTF-8 copy of `text` (caller frees): 4-byte sequences become
- * surrogate pairs, malformed bytes '?'. NULL when out of memory. */
-static char* rc_to_modified_utf8(const char* text) {
-  char* copy = (char*)malloc(strlen(text) * 3 / 2 + 1);
-  if (!copy) {
-    return NULL;
-  }
-  char* out = copy;
-  const unsigned char* p = (const unsigned char*)text;
-  while (*p) {
-    int same = rc_same_in_modified_utf8(p);
-    if (same) {
-      memcpy(out, p, (size_t)same);
-      out += same;
-      p += same;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4 && rc_continues(p[1]) &&
-               rc_continues(p[2]) && rc_continues(p[3])) {
-      unsigned code = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) |
-                      ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
-      if (code < 0x10000 || code > 0x10FFFF) {
-        *out++ = '?';
-      } else {
-        code -= 0x10000;
-        out = rc_put_3_bytes(out, 0xD800 | (code >> 10));
-        out = rc_put_3_bytes(out, 0xDC00 | (code & 0x3FF));
-      }
-      p += 4;
-    } else {
-      *out++ = '?';
-      p++;
-    }
-  }
-  *out = '\0';
-  return copy;
-}
-
-static const char rc_out_of_memory_text[] = "?";
-
-/* `text` ready for NewStringUTF: itself when it already is (nearly always),
- * else a copy to release with rc_jni_string_free(). */
-static const char* rc_jni_string(const char* text) {
-  if (!text) {
-    return NULL;
-  }
-  for (const unsigned char* p = (const unsigned char*)text; *p;) {
-    int same = rc_same_in_modified_utf8(p);
-    if (!same) {
-      const char* copy = rc_to_modified_utf8(text);
-      return copy ? copy : rc_out_of_memory_text;
-    }
-    p += same;
-  }
-  return text;
-}
-
-static inline void rc_jni_string_free(const char* jni, const char* text) {
-  if (jni != text && jni != rc_out_of_memory_text) {
-    free((void*)jni);
-  }
-}
-
-/* For tests: what rc_jni_string() makes of `text`, copied into `out`. Its
- * length, or -1 when it does not fit in `size` bytes. */
-static inline int rc_test_jni_string(const char* text, char* out, int size) {
-  const char* jni = rc_jni_string(text);
-  size_t length = strlen(jni);
-  int fits = size > 0 && length < (size_t)size;
-  if (fits) {
-    memcpy(out, jni, length + 1);
-  }
-  rc_jni_string_free(jni, text);
-  return fits ? (int)length : -1;
-}
-
 static inline int64_t rc_handle(void* user_data) {
   return (int64_t)(intptr_t)user_data;
 }
 
 static void rc_report_state(otc_session* session, void* user_data, int state) {
   const otc_connection* own = otc_session_get_connection(session);
-  const char* id = otc_connection_get_id(own);
-  const char* data = otc_connection_get_data(own);
-  const char* jni_id = rc_jni_string(id);
-  const char* jni_data = rc_jni_string(data);
-  rc_java_state(rc_handle(user_data), state, jni_id, jni_data,
-                otc_connection_get_creation_time(own));
-  rc_jni_string_free(jni_id, id);
-  rc_jni_string_free(jni_data, data);
+  struct rc_event event = {};
+  event.kind = RC_KIND_STATE;
+  event.handle = rc_handle(user_data);
+  event.code = state;
+  event.id = otc_connection_get_id(own);
+  event.data = otc_connection_get_data(own);
+  event.time = otc_connection_get_creation_time(own);
+  rc_post(&event);
 }
 
 static void rc_on_connected(otc_session* session, void* user_data) {
@@ -206,54 +341,61 @@ static void rc_on_disconnected(otc_session* session, void* user_data) {
   rc_report_state(session, user_data, RC_DISCONNECTED);
 }
 
+static void rc_post_created(int64_t handle, const char* id, const char* data, int64_t time) {
+  struct rc_event event = {};
+  event.kind = RC_KIND_CREATED;
+  event.handle = handle;
+  event.key = rc_key(id);
+  event.time = time;
+  event.id = id;
+  event.data = data;
+  rc_post(&event);
+}
+
 static void rc_on_connection_created(otc_session* session, void* user_data,
                                      const otc_connection* connection) {
   (void)session;
-  const char* id = otc_connection_get_id(connection);
-  const char* data = otc_connection_get_data(connection);
-  const char* jni_id = rc_jni_string(id);
-  const char* jni_data = rc_jni_string(data);
-  rc_java_created(rc_handle(user_data), rc_key(id),
-                  otc_connection_get_creation_time(connection), jni_id, jni_data);
-  rc_jni_string_free(jni_id, id);
-  rc_jni_string_free(jni_data, data);
+  rc_post_created(rc_handle(user_data), otc_connection_get_id(connection),
+                  otc_connection_get_data(connection),
+                  otc_connection_get_creation_time(connection));
 }
 
 static void rc_on_connection_dropped(otc_session* session, void* user_data,
                                      const otc_connection* connection) {
   (void)session;
-  rc_java_dropped(rc_handle(user_data), rc_key(otc_connection_get_id(connection)),
-                  (int)otc_connection_get_drop_reason(connection),
-                  (int64_t)(intptr_t)connection);
+  struct rc_event event = {};
+  event.kind = RC_KIND_DROPPED;
+  event.handle = rc_handle(user_data);
+  event.id = otc_connection_get_id(connection);
+  event.key = rc_key(event.id);
+  event.code = (int)otc_connection_get_drop_reason(connection);
+  rc_post(&event);
 }
 
 static void rc_on_error(otc_session* session, void* user_data,
                         const char* error_string, enum otc_session_error_code error) {
   (void)session;
-  const char* message = rc_jni_string(error_string);
-  rc_java_error(rc_handle(user_data), (int)error, message);
-  rc_jni_string_free(message, error_string);
+  struct rc_event event = {};
+  event.kind = RC_KIND_ERROR;
+  event.handle = rc_handle(user_data);
+  event.code = (int)error;
+  event.id = error_string;
+  rc_post(&event);
 }
 
-/* The ID of the connection passed to rc_dropped_fn, during that call (so on
- * the library thread). A converted copy lives until the next call. */
+/* The UTF-8 ID of the connection of the dropped upcall in progress (so on the
+ * library thread); the argument is kept for compatibility and ignored. */
 static inline const char* rc_connection_id(int64_t connection) {
-  static const char* last_copy;
-  const char* id = otc_connection_get_id((const otc_connection*)(intptr_t)connection);
-  const char* jni_id = rc_jni_string(id);
-  if (last_copy) {
-    rc_jni_string_free(last_copy, NULL);
-  }
-  last_copy = jni_id != id ? jni_id : NULL;
-  return jni_id;
+  (void)connection;
+  return rc_dropped_id ? rc_dropped_id : "";
 }
 
-/* A session whose events go to the Java callbacks, tagged with `handle`.
+/* A session whose events go to Java, tagged with `handle`.
  * NULL as otc_session_new_with_settings() returns it. */
 static inline otc_session* rc_session_new(int64_t handle, const char* api_key,
                                           const char* session_id,
                                           otc_session_settings* settings) {
-  struct otc_session_callbacks callbacks = {0};
+  struct otc_session_callbacks callbacks = {};
   callbacks.on_connected = rc_on_connected;
   callbacks.on_reconnection_started = rc_on_reconnection_started;
   callbacks.on_reconnected = rc_on_reconnected;
@@ -265,18 +407,36 @@ static inline otc_session* rc_session_new(int64_t handle, const char* api_key,
   return otc_session_new_with_settings(api_key, session_id, &callbacks, settings);
 }
 
+/* For tests: a created event with these raw bytes, through the same path as
+ * libotc's (the calling Java thread stands in for the library thread, so call
+ * it only while no session of the JVM is active). */
+static inline void rc_test_post_created(int64_t handle, const char* id, const char* data) {
+  rc_post_created(handle, id, data, 0);
+}
+
 /* --- logging: libotc's log lines to Java ----------------------------------- */
 
 static void rc_on_log(enum otc_log_level level, const char* message, void* user_data) {
   (void)user_data;
-  const char* text = rc_jni_string(message);
-  rc_java_log((int)level, text);
-  rc_jni_string_free(text, message);
+  JNIEnv* env = rc_env();
+  if (!env) {
+    return;
+  }
+  int failed = 0;
+  jbyteArray bytes = rc_bytes(env, message, &failed);
+  if (!failed) {
+    env->CallStaticVoidMethod(rc_upcalls, rc_log_method, (jint)level, bytes);
+    if (env->ExceptionCheck()) {
+      env->ExceptionClear();
+    }
+  }
+  if (bytes) {
+    env->DeleteLocalRef(bytes);
+  }
 }
 
-/* Sends libotc's messages at `level` and more severe to `log`. */
-static inline void rc_set_log(rc_log_fn log, int level) {
-  rc_java_log = log;
+/* Sends libotc's messages at `level` and more severe to Java. After rc_jni_init(). */
+static inline void rc_set_log_level(int level) {
   otc_log_set_callback(rc_on_log, NULL);
   otc_log_enable(level);
 }
@@ -311,7 +471,7 @@ static void rc_bench_on_dropped(otc_session* session, void* user_data,
 /* A session whose connection events only count, in C. */
 static inline otc_session* rc_bench_session_new(const char* api_key,
                                                 const char* session_id) {
-  struct otc_session_callbacks callbacks = {0};
+  struct otc_session_callbacks callbacks = {};
   callbacks.on_connection_created = rc_bench_on_created;
   callbacks.on_connection_dropped = rc_bench_on_dropped;
   return otc_session_new(api_key, session_id, &callbacks);

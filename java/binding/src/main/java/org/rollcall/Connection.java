@@ -6,8 +6,8 @@ import java.util.Optional;
 
 /**
  * One client in a session, as OpenTok's {@code Connection}: an immutable value, equal to another
- * {@code Connection} with the same ID. A connection passed to
- * {@link Session.ConnectionListener#onConnectionDestroyed} also tells why it left.
+ * {@code Connection} with the same ID. Why a connection left comes with the event:
+ * {@link Session.ConnectionListener#onConnectionDestroyed(Session, Connection, DropReason)}.
  */
 public final class Connection {
     private final String connectionId;
@@ -37,7 +37,14 @@ public final class Connection {
         return Instant.ofEpochMilli(creationTimeMillis);
     }
 
-    /** Why the connection left; empty while it is in the session. */
+    /**
+     * Why the connection left; empty while it is in the session.
+     *
+     * @deprecated the reason is not part of the connection's identity ({@link #equals} ignores
+     *     it); take it from {@link Session.ConnectionListener#onConnectionDestroyed(Session,
+     *     Connection, DropReason)}. Kept for existing listeners.
+     */
+    @Deprecated
     public Optional<DropReason> getDropReason() {
         return Optional.ofNullable(dropReason);
     }

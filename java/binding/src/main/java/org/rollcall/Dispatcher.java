@@ -1,72 +1,225 @@
 package org.rollcall;
 
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one session's listener calls: on the calling thread (the library thread) when there is no
- * executor, else on the executor, one at a time and in order. A listener that throws is logged
- * and the next one runs. After {@link #close()} returns, no listener call starts, and none is
- * still running except the caller's own.
+ * Runs one session's listener calls one at a time, in the order given.
+ *
+ * <ul>
+ *   <li>Queued (the default): calls wait in a bounded queue and run on an executor, the
+ *       binding's {@link DeliveryThreads} unless the application gave its own. libotc's library
+ *       thread only enqueues, so a slow listener never holds up the network.</li>
+ *   <li>Direct (opt-in): calls run at once on the calling thread, the library thread.</li>
+ * </ul>
+ *
+ * <p>The queue holds at most {@code capacity} connection events. When it is full,
+ * {@link #dispatch} refuses the event, and the caller ({@link EventRouter}) falls behind: it calls
+ * {@link #discardConnectionEvents()} and later {@link #requestResync}, whose task runs once the
+ * queue is empty. State events (connected, errors...) are never refused: they are few.
+ *
+ * <p>A listener that throws is logged and the next call runs. After {@link #close()} returns, no
+ * call starts, and none is still running except the caller's own. {@link Watchdog} reads
+ * {@link #runningSince} to report listeners that hold their thread too long.
  */
 final class Dispatcher {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
+    /** Calls per turn on a shared thread before the session lets other sessions run. */
+    private static final int TURN = 256;
 
-    private final Executor executor;
+    private record Item(Runnable call, boolean connectionEvent, long sequence) {
+    }
+
+    final String sessionId;
+    private final Executor executor; // null: direct
+    private final int capacity;
+    private final Runnable drainTask = this::drain;
+
+    private final ArrayDeque<Item> queue = new ArrayDeque<>(); // guarded by queue
+    private int queuedConnectionEvents; // guarded by queue
+    private long nextSequence; // guarded by queue
+    /** Connection events enqueued before this sequence number are skipped (counted, not run). */
+    private long discardBefore; // guarded by queue
+    private boolean drainScheduled; // guarded by queue
+
+    private volatile Runnable resyncTask;
+    private volatile boolean executorRejected;
+    private volatile boolean closed;
     /** Held while a listener runs. */
     private final Object running = new Object();
-    private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    private volatile boolean closed;
 
-    /** @param executor where listeners run, or {@code null} for the calling thread */
-    Dispatcher(Executor executor) {
+    /** System.nanoTime() when the running call started, 0 when none runs; for the watchdog. */
+    volatile long runningSince;
+    volatile Thread runningOn;
+    /** Whether the watchdog already warned about the running call. */
+    volatile boolean warned;
+
+    final AtomicLong discardedEvents = new AtomicLong();
+
+    /**
+     * @param executor where listeners run, {@code null} for direct delivery on the calling thread
+     * @param capacity how many connection events may wait
+     */
+    Dispatcher(String sessionId, Executor executor, int capacity) {
+        this.sessionId = sessionId;
         this.executor = executor;
+        this.capacity = capacity;
     }
 
-    void dispatch(Runnable call) {
+    boolean isDirect() {
+        return executor == null;
+    }
+
+    /**
+     * Runs or queues a call. {@code false} when a connection event does not fit in the queue: the
+     * call will not run.
+     */
+    boolean dispatch(Runnable call, boolean connectionEvent) {
         if (executor == null) {
+            runPendingResync();
             run(call);
+            return true;
+        }
+        boolean schedule;
+        synchronized (queue) {
+            if (closed) {
+                return true;
+            }
+            if (connectionEvent && queuedConnectionEvents >= capacity) {
+                return false;
+            }
+            queue.add(new Item(call, connectionEvent, nextSequence++));
+            if (connectionEvent) {
+                queuedConnectionEvents++;
+            }
+            schedule = !drainScheduled;
+            drainScheduled = true;
+        }
+        if (schedule) {
+            schedule();
+        }
+        return true;
+    }
+
+    /**
+     * The connection events queued so far will not run. Allocates nothing (it may run after an
+     * OutOfMemoryError): the queue skips them when it reaches them.
+     */
+    void discardConnectionEvents() {
+        synchronized (queue) {
+            discardBefore = nextSequence;
+        }
+    }
+
+    /**
+     * Runs {@code resync} once the queue is empty (direct: before the next call, or at
+     * {@link #kick()}). Allocates nothing.
+     */
+    void requestResync(Runnable resync) {
+        resyncTask = resync;
+    }
+
+    /** Makes sure a requested resync runs soon: on the executor, or now when direct. */
+    void kick() {
+        if (resyncTask == null) {
             return;
         }
-        pending.add(call);
-        scheduleDrain();
+        if (executor == null) {
+            runPendingResync();
+            return;
+        }
+        boolean schedule;
+        synchronized (queue) {
+            schedule = !closed && !drainScheduled;
+            drainScheduled = true;
+        }
+        if (schedule) {
+            schedule();
+        }
     }
 
-    /** Listener calls still queued are dropped; a running one is waited for (unless it is ours). */
+    /** Queued calls are dropped; a running one is waited for (unless it is ours). */
     void close() {
-        closed = true;
-        pending.clear();
+        synchronized (queue) {
+            closed = true;
+            queue.clear();
+            queuedConnectionEvents = 0;
+        }
+        resyncTask = null;
         synchronized (running) {
             // Waits for a listener running on another thread to return.
         }
     }
 
-    private void scheduleDrain() {
-        if (!closed && drainScheduled.compareAndSet(false, true)) {
-            try {
-                executor.execute(this::drain);
-            } catch (RejectedExecutionException e) {
-                drainScheduled.set(false);
-                log.warn("The session's executor rejected listener calls; {} dropped", pending.size(), e);
-                pending.clear();
+    /**
+     * Hands the drain to the executor. An executor that rejects it (e.g. shut down) is replaced
+     * by the binding's own threads for good, with one WARN: events are never dropped for it.
+     */
+    private void schedule() {
+        Executor target = executorRejected ? DeliveryThreads.POOL : executor;
+        try {
+            target.execute(drainTask);
+            return;
+        } catch (RejectedExecutionException e) {
+            if (target != DeliveryThreads.POOL) {
+                executorRejected = true;
+                log.warn("The executor of session {} rejected listener calls; from now on they run on the"
+                        + " binding's own delivery threads ({})", sessionId, e.toString());
+                try {
+                    DeliveryThreads.POOL.execute(drainTask);
+                    return;
+                } catch (Throwable again) {
+                    // below
+                }
             }
+        } catch (Throwable t) {
+            // e.g. OutOfMemoryError in the executor's queue: the next event schedules again.
+        }
+        synchronized (queue) {
+            drainScheduled = false;
         }
     }
 
     private void drain() {
-        Runnable call;
-        while ((call = pending.poll()) != null) {
-            run(call);
+        for (int done = 0; done < TURN; done++) {
+            Item item;
+            boolean discard;
+            synchronized (queue) {
+                item = queue.poll();
+                if (item == null) {
+                    if (resyncTask == null || closed) {
+                        drainScheduled = false;
+                        return;
+                    }
+                    discard = false;
+                } else {
+                    discard = item.connectionEvent && item.sequence < discardBefore;
+                    if (item.connectionEvent) {
+                        queuedConnectionEvents--;
+                    }
+                }
+            }
+            if (item == null) {
+                runPendingResync();
+            } else if (discard) {
+                discardedEvents.incrementAndGet();
+            } else {
+                run(item.call);
+            }
         }
-        drainScheduled.set(false);
-        if (!pending.isEmpty()) {
-            scheduleDrain();
+        // Let the other sessions on this executor have a turn.
+        schedule();
+    }
+
+    private void runPendingResync() {
+        Runnable resync = resyncTask;
+        if (resync != null) {
+            resyncTask = null;
+            run(resync);
         }
     }
 
@@ -75,11 +228,25 @@ final class Dispatcher {
             if (closed) {
                 return;
             }
+            warned = false;
+            runningOn = Thread.currentThread();
+            runningSince = System.nanoTime() | 1; // never 0 while running
             try {
                 call.run();
             } catch (Throwable t) {
-                log.warn("A session listener threw; the session goes on", t);
+                safeWarn(t);
+            } finally {
+                runningSince = 0;
+                runningOn = null;
             }
+        }
+    }
+
+    static void safeWarn(Throwable t) {
+        try {
+            log.warn("A session listener threw; the session goes on", t);
+        } catch (Throwable ignored) {
+            // Logging itself failed (e.g. out of memory): nothing more to do.
         }
     }
 }

@@ -2,9 +2,12 @@ package org.rollcall;
 
 import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToIntFunction;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.rollcall.binding.Core;
 import org.rollcall.binding.OtcLib;
@@ -13,12 +16,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * libotc for the whole JVM: loads it, starts its library thread once, and routes the C core's
- * callbacks to sessions by handle number.
+ * upcalls ({@link NativeUpcalls}) to sessions by handle number.
  *
- * <p>Each callback class has exactly one instance, kept in a static field: JavaCPP holds callback
- * objects only weakly, and C keeps the pointers for as long as the library lives. Every
- * {@code call} catches everything, because an exception escaping to the native thread would abort
- * the JVM.
+ * <p>Loading happens on first use, not in a static initializer: a failure is remembered and
+ * thrown again as {@link UnsatisfiedLinkError} on every later use (a failed static initializer
+ * would turn into NoClassDefFoundError).
  */
 final class NativeLibrary {
     private static final Logger log = LoggerFactory.getLogger(NativeLibrary.class);
@@ -30,100 +32,118 @@ final class NativeLibrary {
 
     private static final Map<Long, NativeSession> SESSIONS = new ConcurrentHashMap<>();
 
-    private static final Core.StateCallback STATE = new Core.StateCallback() {
-        @Override
-        public void call(long handle, int state, String ownId, String ownData, long ownCreationTime) {
-            try {
-                Session session = session(handle);
-                if (session != null) {
-                    session.stateChanged(state, ownId, ownData, ownCreationTime);
-                }
-            } catch (Throwable t) {
-                unexpected(t);
-            }
-        }
-    };
-
-    private static final Core.CreatedCallback CREATED = new Core.CreatedCallback() {
-        @Override
-        public void call(long handle, long key, long creationTime, String id, String data) {
-            try {
-                Session session = session(handle);
-                if (session != null) {
-                    session.connectionCreated(key, creationTime, id, data);
-                }
-            } catch (Throwable t) {
-                unexpected(t);
-            }
-        }
-    };
-
-    private static final Core.DroppedCallback DROPPED = new Core.DroppedCallback() {
-        @Override
-        public void call(long handle, long key, int reason, long connection) {
-            try {
-                Session session = session(handle);
-                if (session != null) {
-                    session.connectionDropped(key, reason, connection);
-                }
-            } catch (Throwable t) {
-                unexpected(t);
-            }
-        }
-    };
-
-    private static final Core.ErrorCallback ERROR = new Core.ErrorCallback() {
-        @Override
-        public void call(long handle, int code, String message) {
-            try {
-                Session session = session(handle);
-                if (session != null) {
-                    session.error(code, message);
-                }
-            } catch (Throwable t) {
-                unexpected(t);
-            }
-        }
-    };
-
-    private static final Core.LogCallback LOG = new Core.LogCallback() {
-        @Override
-        public void call(int level, String message) {
-            try {
-                logNative(level, message);
-            } catch (Throwable t) {
-                // Nowhere left to report it.
-            }
-        }
-    };
-
+    private static volatile boolean loaded;
+    private static volatile boolean started;
+    private static Throwable loadFailure; // guarded by NativeLibrary.class
     private static volatile boolean stopped;
 
-    static {
-        Loader.load(Core.class);
-        Core.rc_set_callbacks(STATE, CREATED, DROPPED, ERROR);
-        Core.rc_set_log(LOG, nativeLogLevel());
+    private NativeLibrary() {
+    }
+
+    /**
+     * Loads the native libraries (without starting libotc).
+     *
+     * @throws UnsatisfiedLinkError if they cannot be loaded, this time or an earlier one
+     */
+    static void ensureLoaded() {
+        if (!loaded) {
+            load();
+        }
+    }
+
+    /**
+     * Loads libotc and starts its library thread, on first use.
+     *
+     * @throws UnsatisfiedLinkError if the native libraries cannot be loaded, this time or an earlier one
+     */
+    static void ensureStarted() {
+        if (!started) {
+            start();
+        }
+    }
+
+    private static synchronized void load() {
+        if (loaded) {
+            return;
+        }
+        if (loadFailure != null) {
+            throw unsatisfied(loadFailure);
+        }
+        try {
+            String path = Loader.load(Core.class);
+            log.debug("libjniotc loaded from {}", path);
+            loaded = true;
+        } catch (Throwable t) {
+            loadFailure = t;
+            throw unsatisfied(t);
+        }
+    }
+
+    private static synchronized void start() {
+        if (started) {
+            return;
+        }
+        load();
+        Core.rc_jni_init();
+        int init = Core.rc_jni_status();
+        if (init != 0) {
+            throw new UnsatisfiedLinkError("the JNI core did not find its upcalls (" + init + ")");
+        }
+        Core.rc_set_log_level(nativeLogLevel());
         int status = OtcLib.otc_init(null);
         if (status != OtcLib.OTC_SUCCESS && status != OtcLib.OTC_ERROR_INVALID_STATE) {
             throw new IllegalStateException("otc_init failed: " + statusString(status));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(NativeLibrary::shutdown, "rollcall-shutdown"));
+        Watchdog.start(NativeLibrary::liveDispatchers);
+        started = true;
     }
 
-    private NativeLibrary() {
-    }
-
-    /** Loads and starts libotc if this is the first use. */
-    static void ensureStarted() {
-        // The static initializer does the work.
+    private static UnsatisfiedLinkError unsatisfied(Throwable cause) {
+        if (cause instanceof UnsatisfiedLinkError) {
+            UnsatisfiedLinkError again = new UnsatisfiedLinkError(cause.getMessage());
+            again.initCause(cause);
+            return again;
+        }
+        UnsatisfiedLinkError error = new UnsatisfiedLinkError("the Rollcall native libraries cannot be loaded: " + cause);
+        error.initCause(cause);
+        return error;
     }
 
     static boolean isStopped() {
         return stopped;
     }
 
-    static void register(NativeSession session) {
-        SESSIONS.put(session.handle, session);
+    /**
+     * The native session of a new {@link Session}, registered for its events. Registers nothing
+     * when it throws.
+     */
+    static NativeSession createSession(long handle, SessionOptions options, Session owner) {
+        NativeSession session = new NativeSession(handle, options.sessionId, owner);
+        OtcLib.otc_session_settings settings = options.nativeSettings();
+        boolean attached = false;
+        try (BytePointer apiKey = Utf8.cString(options.apiKey, "apiKey");
+                BytePointer sessionId = Utf8.cString(options.sessionId, "sessionId")) {
+            SESSIONS.put(handle, session);
+            OtcLib.otc_session created = Core.rc_session_new(handle, apiKey, sessionId, settings);
+            if (created == null || created.isNull()) {
+                throw new IllegalStateException("libotc could not create the session"
+                        + (stopped ? ": the JVM is shutting down" : ""));
+            }
+            session.attach(created);
+            attached = true;
+            return session;
+        } finally {
+            OtcLib.otc_session_settings_delete(settings);
+            if (!attached) {
+                SESSIONS.remove(handle);
+            }
+        }
+    }
+
+    /** Sessions registered now (for tests). */
+    static int registeredSessions() {
+        return SESSIONS.size();
     }
 
     static void unregister(long handle) {
@@ -134,17 +154,43 @@ final class NativeLibrary {
         return OtcLib.otc_status_string(status).getString() + " (" + status + ")";
     }
 
-    private static Session session(long handle) {
+    /** Turns a libotc status into the exception the public methods document. */
+    static void check(int status, String what, String sessionId) {
+        switch (status) {
+            case OtcLib.OTC_SUCCESS:
+                return;
+            case OtcLib.OTC_ERROR_INVALID_HANDLE:
+                throw new IllegalStateException("session " + sessionId + " is closed");
+            case OtcLib.OTC_ERROR_NOT_INITIALIZED:
+                throw new IllegalStateException("the JVM is shutting down");
+            case OtcLib.OTC_ERROR_INVALID_PARAM:
+                throw new IllegalArgumentException(what + ": " + statusString(status));
+            default:
+                throw new IllegalStateException(what + ": " + statusString(status));
+        }
+    }
+
+    /** The session with this handle, or {@code null} once it is closed or collected. */
+    static Session session(long handle) {
         NativeSession session = SESSIONS.get(handle);
         return session == null ? null : session.owner();
     }
 
-    private static void unexpected(Throwable t) {
-        try {
-            log.error("Unexpected failure in a libotc callback; the event is lost", t);
-        } catch (Throwable ignored) {
-            // Never let anything reach the native thread.
+    /** The ID of a connection handed to a dropped upcall, during that upcall. */
+    static String connectionId(long connection) {
+        BytePointer id = Core.rc_connection_id(connection);
+        return id == null || id.isNull() ? "" : Utf8.decode(id.getStringBytes());
+    }
+
+    private static Iterable<Dispatcher> liveDispatchers() {
+        List<Dispatcher> live = new ArrayList<>();
+        for (NativeSession session : SESSIONS.values()) {
+            Session owner = session.owner();
+            if (owner != null) {
+                live.add(owner.dispatcher());
+            }
         }
+        return live;
     }
 
     /** The most detailed libotc level that the {@code org.rollcall.native} logger would show. */
@@ -163,7 +209,7 @@ final class NativeLibrary {
         return OtcLib.OTC_LOG_LEVEL_DISABLED;
     }
 
-    private static void logNative(int level, String message) {
+    static void logNative(int level, String message) {
         switch (level) {
             case OtcLib.OTC_LOG_LEVEL_ERROR:
                 nativeLog.error(message);

@@ -1,14 +1,9 @@
 package org.rollcall;
 
-import org.bytedeco.javacpp.Loader;
 import org.rollcall.binding.OtcLib;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** Entry point of the Rollcall Java API. */
 public final class Rollcall {
-    private static final Logger log = LoggerFactory.getLogger(Rollcall.class);
-
     private Rollcall() {
     }
 
@@ -16,7 +11,8 @@ public final class Rollcall {
      * The version of the native libotc that this binding runs on.
      *
      * @return the version as "MAJOR.MINOR.PATCH"
-     * @throws UnsatisfiedLinkError if the bundled native libraries cannot be loaded
+     * @throws UnsatisfiedLinkError if the bundled native libraries cannot be loaded (every time, not
+     *     only the first)
      */
     public static String version() {
         loadNative();
@@ -29,7 +25,6 @@ public final class Rollcall {
     }
 
     private static void loadNative() {
-        String path = Loader.load(OtcLib.class);
-        log.debug("libotc binding loaded from {}", path);
+        NativeLibrary.ensureLoaded();
     }
 }

@@ -1,11 +1,13 @@
 package org.rollcall;
 
 /**
- * An error of a session, with OpenTok's error code where OpenTok has one (docs/protocol.md,
- * "Errors"). Delivered to {@link Session.SessionListener#onError}; codes that a server sends are
- * passed through as they are, so a code may be one not listed here.
+ * An error of a session, with its {@link ErrorCode}. Delivered to
+ * {@link Session.SessionListener#onError}, and the failure of {@link Session#connectAsync}'s
+ * stage; unchecked, as no method of the binding throws it. Codes that a server sends are passed
+ * through as they are ({@link #getCode()}), so a code may be one not listed in {@link ErrorCode}.
+ * The int constants below are the same numbers, kept for existing code.
  */
-public class RollcallException extends Exception {
+public class RollcallException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** The token is malformed, forged, expired, or for another session or app. Final. */
@@ -34,6 +36,7 @@ public class RollcallException extends Exception {
 
     private final int code;
 
+    /** An error with this wire code and message. */
     public RollcallException(int code, String message) {
         super(message);
         this.code = code;
@@ -42,6 +45,11 @@ public class RollcallException extends Exception {
     /** The error code, e.g. {@link #AUTHORIZATION_FAILURE}. */
     public int getCode() {
         return code;
+    }
+
+    /** The error code as a constant, {@link ErrorCode#UNKNOWN} for a number it does not list. */
+    public ErrorCode getErrorCode() {
+        return ErrorCode.of(code);
     }
 
     @Override

@@ -39,14 +39,17 @@ class ApiTest {
         assertThrows(IllegalArgumentException.class, () -> builder().reconnection(second, second, second.negated()));
         assertThrows(IllegalArgumentException.class, () -> builder().reconnection(Duration.ofDays(30), Duration.ofDays(30), second));
         assertThrows(NullPointerException.class, () -> builder().executor(null));
+        assertThrows(IllegalArgumentException.class, () -> builder().eventQueueCapacity(0));
+        assertThrows(IllegalArgumentException.class, () -> new Session.Builder(SERVER, "key", "ro\0om"));
+        assertThrows(IllegalArgumentException.class, () -> new Session.Builder(SERVER, "key\ud800", "room"));
     }
 
     @Test
     void serverUrisBecomeWebSocketUrls() {
-        assertEquals("ws://127.0.0.1:8080/v1/ws", Session.Builder.webSocketUrl(URI.create("ws://127.0.0.1:8080")));
-        assertEquals("ws://127.0.0.1:8080/v1/ws", Session.Builder.webSocketUrl(URI.create("http://127.0.0.1:8080/")));
-        assertEquals("wss://example.com/v1/ws", Session.Builder.webSocketUrl(URI.create("https://example.com")));
-        assertEquals("wss://example.com/custom/ws", Session.Builder.webSocketUrl(URI.create("wss://example.com/custom/ws")));
+        assertEquals("ws://127.0.0.1:8080/v1/ws", SessionOptions.webSocketUrl(URI.create("ws://127.0.0.1:8080")));
+        assertEquals("ws://127.0.0.1:8080/v1/ws", SessionOptions.webSocketUrl(URI.create("http://127.0.0.1:8080/")));
+        assertEquals("wss://example.com/v1/ws", SessionOptions.webSocketUrl(URI.create("https://example.com")));
+        assertEquals("wss://example.com/custom/ws", SessionOptions.webSocketUrl(URI.create("wss://example.com/custom/ws")));
     }
 
     @Test
@@ -86,6 +89,9 @@ class ApiTest {
     void rollcallExceptionCarriesTheCode() {
         RollcallException e = new RollcallException(1004, "token signature does not match");
         assertEquals(RollcallException.AUTHORIZATION_FAILURE, e.getCode());
+        assertEquals(ErrorCode.AUTHORIZATION_FAILURE, e.getErrorCode());
+        assertEquals(ErrorCode.UNKNOWN, new RollcallException(4242, "new").getErrorCode());
+        assertEquals(4242, new RollcallException(4242, "new").getCode());
         assertEquals("token signature does not match", e.getMessage());
     }
 

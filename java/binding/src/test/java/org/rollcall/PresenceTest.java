@@ -204,12 +204,24 @@ class PresenceTest {
     }
 
     @Test
-    void withoutAnExecutorListenersRunOnTheLibraryThread() throws Exception {
+    void byDefaultListenersRunOnTheBindingsDeliveryThreads() throws Exception {
         Recorder watcher = new Recorder();
         String sessionId = newSessionId();
         try (Session observer = join(server, sessionId, "observer", watcher)) {
             Thread thread = watcher.all().get(0).thread();
-            assertNotEquals(Thread.currentThread(), thread);
+            assertTrue(thread.getName().startsWith("rollcall-events-"), thread.getName());
+            assertTrue(thread.isDaemon());
+        }
+    }
+
+    @Test
+    void directDeliveryIsOptInAndRunsOnTheLibraryThread() throws Exception {
+        Recorder watcher = new Recorder();
+        String sessionId = newSessionId();
+        try (Session observer = watcher.attach(server.session(sessionId).deliverOnLibraryThread()).build()) {
+            observer.connect(server.token(sessionId, "observer"));
+            Thread thread = watcher.next(CONNECTED).thread();
+            assertEquals("rollcall-libotc", thread.getName());
             assertTrue(thread.isDaemon(), "the library thread is attached as a daemon");
         }
     }

@@ -125,6 +125,8 @@ class RobustnessTest {
             });
             if (executor != null) {
                 builder.executor(executor);
+            } else {
+                builder.deliverOnLibraryThread();
             }
             Session closer = builder.build();
             closer.connect(server.token(sessionId, "closer"));
@@ -194,6 +196,7 @@ class RobustnessTest {
         CountDownLatch allInjected = new CountDownLatch(1);
         Recorder watcher = new Recorder();
         try (Session injectedInto = server.session(newSessionId())
+                .eventQueueCapacity(4 * pairs) // every event counts here: never fall behind
                 .connectionListener(new Session.ConnectionListener() {
                     @Override
                     public void onConnectionCreated(Session session, Connection connection) {

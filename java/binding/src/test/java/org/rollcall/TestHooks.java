@@ -1,7 +1,9 @@
 package org.rollcall;
 
+import org.rollcall.binding.OtcLib;
+
 /**
- * Test and benchmark hooks, the Java side of libotc's {@code <otc/testing.h>}. Not part of the
+ * Test and benchmark hooks (in the binding's test-jar, not its production jar), the Java side of libotc's {@code <otc/testing.h>}. Not part of the
  * stable API.
  */
 public final class TestHooks {
@@ -10,14 +12,16 @@ public final class TestHooks {
 
     /**
      * Delivers {@code pairs} synthetic created+dropped pairs (reason
-     * {@link DropReason#CLIENT_DISCONNECTED}) to the session's listeners, on the library thread,
+     * {@link DropReason#CLIENT_DISCONNECTED}) to the session's listeners,
      * without any network. Only on a session that is not connecting or connected.
      *
      * @throws IllegalStateException if the session is connecting, connected or closed
      * @throws IllegalArgumentException if {@code pairs} is negative
      */
     public static void injectConnectionEvents(Session session, int pairs) {
-        session.injectTestEvents(pairs);
+        NativeLibrary.check(session.nativeSession().call(
+                native_ -> OtcLib.otc_session_test_inject_connection_events(native_, pairs)),
+                "inject events", session.getSessionId());
     }
 
     /**
@@ -27,7 +31,8 @@ public final class TestHooks {
      * @throws IllegalStateException if the session is not connecting or connected, or closed
      */
     public static void dropSocket(Session session) {
-        session.dropSocketForTest();
+        NativeLibrary.check(session.nativeSession().call(OtcLib::otc_session_test_drop_socket),
+                "drop socket", session.getSessionId());
     }
 
     /** Makes sure libotc is loaded and its library thread started. */

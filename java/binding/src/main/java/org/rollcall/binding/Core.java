@@ -1,21 +1,18 @@
 package org.rollcall.binding;
 
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.FunctionPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
 import org.bytedeco.javacpp.annotation.Properties;
+import org.bytedeco.javacpp.annotation.Raw;
 
 /**
- * The binding's C core ({@code src/main/native/rollcall_core.h}), compiled into
- * libjniotc next to the raw {@link OtcLib}. Written by hand, not parsed: it
- * decides how events cross into Java (one callback per kind of event, primitive
- * arguments). Internal to the binding; applications use {@code org.rollcall.Session}.
- *
- * <p>JavaCPP keeps callback objects only weakly and gives a C pointer to no more
- * than ten live instances per class, so each class below has exactly one
- * instance, held in a static field for the life of the JVM.
+ * The binding's JNI core ({@code src/main/native/rollcall_core.h}), compiled into libjniotc next
+ * to the raw {@link OtcLib}. Written by hand, not parsed: it decides how events cross into Java
+ * (plain JNI upcalls to {@code org.rollcall.NativeUpcalls}, primitives and UTF-8 bytes, every
+ * exception checked and cleared in C). Internal to the binding; applications use
+ * {@code org.rollcall.Session}.
  */
 @Properties(inherit = org.rollcall.binding.presets.otc.class,
         value = @Platform(library = "jniotc", include = "rollcall_core.h"))
@@ -32,97 +29,40 @@ public class Core {
     private Core() {
     }
 
-    /** Session state changes: {@code RC_CONNECTED} ... {@code RC_DISCONNECTED}. */
-    public static class StateCallback extends FunctionPointer {
-        static {
-            Loader.load();
-        }
+    /**
+     * Finds the static methods of {@code org.rollcall.NativeUpcalls} (through this class's loader)
+     * and keeps a global reference to that class. Before {@code otc_init}; then
+     * {@link #rc_jni_status()} tells whether it worked. (JavaCPP 1.5.14 passes a {@code withEnv}
+     * method only the JNIEnv and its class, and cannot return a value from it.)
+     */
+    @Raw(withEnv = true)
+    public static native void rc_jni_init();
 
-        protected StateCallback() {
-            allocate();
-        }
+    /** 0 once {@link #rc_jni_init} succeeded, else the negative step that failed. */
+    public static native int rc_jni_status();
 
-        private native void allocate();
+    /** Sends libotc's log lines at {@code level} and more severe to the log upcall. */
+    public static native void rc_set_log_level(int level);
 
-        public native void call(@Cast("int64_t") long handle, int state,
-                @Cast("const char*") String ownId, @Cast("const char*") String ownData,
-                @Cast("int64_t") long ownCreationTime);
-    }
+    /** The UTF-8 ID of the connection of the dropped upcall in progress (on the library thread). */
+    public static native @Cast("const char*") BytePointer rc_connection_id(@Cast("int64_t") long connection);
 
-    public static class CreatedCallback extends FunctionPointer {
-        static {
-            Loader.load();
-        }
+    public static native OtcLib.otc_session rc_session_new(@Cast("int64_t") long handle,
+            @Cast("const char*") BytePointer apiKey, @Cast("const char*") BytePointer sessionId,
+            OtcLib.otc_session_settings settings);
 
-        protected CreatedCallback() {
-            allocate();
-        }
+    /** For tests: a created event with raw bytes through the JNI path, on the calling thread. */
+    public static native void rc_test_post_created(@Cast("int64_t") long handle,
+            @Cast("const char*") BytePointer id, @Cast("const char*") BytePointer data);
 
-        private native void allocate();
+    /** For tests: events Java did not take yet, kept by the core to offer again. */
+    public static native @Cast("int64_t") long rc_pending_events();
 
-        public native void call(@Cast("int64_t") long handle, @Cast("int64_t") long key,
-                @Cast("int64_t") long creationTime, @Cast("const char*") String id,
-                @Cast("const char*") String data);
-    }
+    /** For tests: events Java did not take when first offered (e.g. out of memory). */
+    public static native @Cast("int64_t") long rc_refused_event_count();
 
-    /** {@code connection} is an address for {@link #rc_connection_id}, during the call only. */
-    public static class DroppedCallback extends FunctionPointer {
-        static {
-            Loader.load();
-        }
-
-        protected DroppedCallback() {
-            allocate();
-        }
-
-        private native void allocate();
-
-        public native void call(@Cast("int64_t") long handle, @Cast("int64_t") long key, int reason,
-                @Cast("int64_t") long connection);
-    }
-
-    public static class ErrorCallback extends FunctionPointer {
-        static {
-            Loader.load();
-        }
-
-        protected ErrorCallback() {
-            allocate();
-        }
-
-        private native void allocate();
-
-        public native void call(@Cast("int64_t") long handle, int code, @Cast("const char*") String message);
-    }
-
-    public static class LogCallback extends FunctionPointer {
-        static {
-            Loader.load();
-        }
-
-        protected LogCallback() {
-            allocate();
-        }
-
-        private native void allocate();
-
-        public native void call(int level, @Cast("const char*") String message);
-    }
-
-    /** Before {@code otc_init}. The callbacks must stay reachable as long as libotc runs. */
-    public static native void rc_set_callbacks(StateCallback state, CreatedCallback created,
-            DroppedCallback dropped, ErrorCallback error);
-
-    public static native void rc_set_log(LogCallback log, int level);
-
-    public static native @Cast("const char*") String rc_connection_id(@Cast("int64_t") long connection);
-
-    public static native OtcLib.otc_session rc_session_new(@Cast("int64_t") long handle, String apiKey,
-            String sessionId, OtcLib.otc_session_settings settings);
-
-    /** For tests: the C core's conversion of raw bytes to modified UTF-8, into {@code out}. */
-    public static native int rc_test_jni_string(@Cast("const char*") BytePointer text,
-            @Cast("char*") BytePointer out, int size);
+    /** For tests: events lost because the C heap ran out too. */
+    public static native @Cast("int64_t") long rc_lost_event_count();
 
     public static native OtcLib.otc_session rc_bench_session_new(String apiKey, String sessionId);
 

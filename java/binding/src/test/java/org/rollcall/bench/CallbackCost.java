@@ -118,6 +118,7 @@ public final class CallbackCost {
         CountingListener listener = new CountingListener(2L * pairs);
         try (Session session = new Session.Builder(java.net.URI.create("ws://127.0.0.1:9"), "bench", "bench")
                 .connectionListener(listener)
+                .deliverOnLibraryThread() // the upcall's cost, without a hand-over between threads
                 .build()) {
             long cpu = libraryThreadCpu();
             long start = System.nanoTime();
