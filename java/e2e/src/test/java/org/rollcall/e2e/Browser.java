@@ -32,6 +32,11 @@ final class Browser implements AutoCloseable {
     }
 
     static Browser start() {
+        return start(new String[0]);
+    }
+
+    /** A browser with more command-line switches, e.g. feature flags. */
+    static Browser start(String... extraArguments) {
         SELENIUM_LOG.setLevel(Level.SEVERE);
         Path chromium = existing("rollcall.chromium", "/usr/bin/chromium");
         Path chromedriver = existing("rollcall.chromedriver", "/usr/bin/chromedriver");
@@ -43,6 +48,7 @@ final class Browser implements AutoCloseable {
                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
                 "--disable-dev-shm-usage", "--user-data-dir=" + profile,
                 "--window-size=" + PHONE_WIDTH + "," + PHONE_HEIGHT);
+        options.addArguments(extraArguments);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(chromedriver.toFile())
                 .usingAnyFreePort()
