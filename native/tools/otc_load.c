@@ -11,23 +11,16 @@
  * lists them). Per-event lines are printed only for "marked" connections
  * (connection data starting with --mark-prefix), as one aggregate line per
  * marked connection and event kind: how many clients saw it, first and last
- * receive time. That measures lone-event latency and departure detection. */
+ * receive time. That measures lone-event latency and departure detection.
+ *
+ * This file is the generator and main loop; otc_load.h says where the rest is. */
 
-#define _POSIX_C_SOURCE 200809L
-
-#include <otc/otc.h>
-#include <otc/testing.h> /* OTC_HAVE_EVENT_SEQ, when libotc has it */
-
-#include <cjson/cJSON.h>
+#include "otc_load.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,150 +71,41 @@ static const char usage[] =
     "SIGUSR1 dumps rosters; SIGINT/SIGTERM quit.\n"
     "Exit codes: 0 clean, 1 usage or fatal error, 2 violations were seen.\n";
 
-/* --- options ------------------------------------------------------------- */
 
-struct options {
-  const char* url;
-  const char* api_key;
-  const char* tokens_file;
-  double rate;
-  bool hold;
-  int progress_ms;
-  const char* mark_prefix;
-  bool suppress;
-  int heartbeat_interval_ms, heartbeat_timeout_ms;
-  int backoff_ms, backoff_cap_ms, give_up_ms;
-  bool roster_at_exit;
-  bool exit_on_eof;
-  long max_lines;
-  int log_level;
-};
-
-static struct options opt = {
+struct options opt = {
     .progress_ms = 1000, .mark_prefix = "mark:", .max_lines = 100, .log_level = 1};
 
-/* --- state --------------------------------------------------------------- */
 
-enum client_state {
-  ST_PENDING,      /* added, waiting to connect */
-  ST_CONNECTING,   /* otc_session_connect() called */
-  ST_CONNECTED,
-  ST_RECONNECTING,
-  ST_LEAVING,      /* otc_session_disconnect() called by us */
-  ST_LEFT,         /* disconnected because we asked */
-  ST_ENDED,        /* disconnected without being asked */
-  ST_FAILED,       /* the first connection attempt failed */
-  ST_COUNT
-};
-
-static const char* const state_names[ST_COUNT] = {
-    "pending", "connecting", "connected", "reconnecting",
-    "leaving", "left", "ended", "failed"};
-
-static bool state_is_active(enum client_state s) {
-  return s <= ST_RECONNECTING;
-}
-
-/* What a client knows about one connection ID (2 bits each). */
-enum id_state { ID_UNKNOWN = 0, ID_PRESENT = 1, ID_GONE = 2 };
-
-/* A session of the server, as seen from this process. Connection IDs are
- * interned per group, so each client's knowledge is a small bit array. */
-struct group {
-  char* name;
-  /* interned IDs */
-  char** ids;
-  char** datas; /* each ID's connection data, once an event carried it */
-  uint64_t* id_hashes;
-  int id_count, id_capacity;
-  int* slots; /* open addressing: index + 1, 0 = empty */
-  int slot_count;
-  /* clients by state; the marked ones also separately */
-  int counts[ST_COUNT];
-  int marked_counts[ST_COUNT];
-  int expect; /* members in all for "full", 0 = not asked */
-  int full_count;
-  bool full_reported;
-  int64_t first_full_ns, last_full_ns;
-  /* seq -> event, to compare clients and for `seqlog`;
-   * (index << 3 | reason << 1 | dropped) + 1, 0 unknown */
-  int32_t* seq_events;
-  int64_t seq_capacity;
-  bool seq_check_off; /* after a server restart seqs start over */
-};
-
-struct client {
-  int index;
-  char* tag;
-  char* token; /* until connected */
-  struct group* group;
-  otc_session* session;
-  enum client_state state;
-  bool marked;
-  int own; /* own connection's interned index, -1 before connected */
-  uint8_t* ids; /* 2 bits per interned ID of the group */
-  int ids_capacity;
-  int roster_count;
-  uint64_t roster_hash; /* sum of FNV-1a 64 of the IDs present */
-  bool full;
-  int64_t last_seq;
-  int64_t connect_ns, connected_ns;
-  int own_changes; /* new connection IDs after reconnects (server restart) */
-  bool deaf;       /* test fault: ignores every event (see `deafen`) */
-};
-
-/* Aggregates of one marked connection and one event kind. */
-struct mark {
-  struct mark* next;
-  struct group* group;
-  char* data;
-  bool dropped; /* kind: created or dropped */
-  char* id;
-  int64_t creation_ms; /* the server's join stamp of the marked connection */
-  int count;
-  int reasons[4];
-  int64_t first_ns, last_ns;
-  bool reported;
-};
-
-struct totals {
-  long long created, dropped, reasons[4];
-  long long reconnecting, reconnected, errors, violations, ends;
-  long long roster_sum;
-  long long lines_printed;
-  long long full;
-};
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* guards all below */
-static struct client** clients;
-static int client_count, client_capacity;
-static struct group** groups;
-static int group_count, group_capacity;
-static struct mark* marks;
-static struct totals tot;
-static int state_counts[ST_COUNT];
+pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* guards all below */
+struct client** clients;
+int client_count, client_capacity;
+struct group** groups;
+int group_count, group_capacity;
+struct mark* marks;
+struct totals tot;
+int state_counts[ST_COUNT];
 static int* pending; /* FIFO of client indexes */
 static int pending_head, pending_count, pending_capacity;
-static bool held;
-static long long log_suppressed;
+bool held;
+long long log_suppressed;
 static long log_printed;
 
 static volatile sig_atomic_t got_usr1, got_term;
 
 /* --- small helpers ------------------------------------------------------- */
 
-static int64_t now_ns(void) {
+int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void die(const char* what) {
+void die(const char* what) {
   fprintf(stderr, "otc-load: %s\n", what);
   exit(1);
 }
 
-static void* xrealloc(void* p, size_t size) {
+void* xrealloc(void* p, size_t size) {
   void* q = realloc(p, size ? size : 1);
   if (!q) {
     die("out of memory");
@@ -229,7 +113,7 @@ static void* xrealloc(void* p, size_t size) {
   return q;
 }
 
-static char* xstrdup(const char* s) {
+char* xstrdup(const char* s) {
   char* copy = strdup(s ? s : "");
   if (!copy) {
     die("out of memory");
@@ -238,7 +122,7 @@ static char* xstrdup(const char* s) {
 }
 
 /* FNV-1a 64: the roster hash is the sum of this over the IDs (order-free). */
-static uint64_t fnv1a64(const char* s) {
+uint64_t fnv1a64(const char* s) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (; *s; s++) {
     h ^= (unsigned char)*s;
@@ -247,458 +131,6 @@ static uint64_t fnv1a64(const char* s) {
   return h;
 }
 
-static void add_i64(cJSON* o, const char* name, int64_t v) {
-  char text[32];
-  snprintf(text, sizeof text, "%" PRId64, v);
-  cJSON_AddRawToObject(o, name, text);
-}
-
-static void add_hash(cJSON* o, const char* name, uint64_t v) {
-  char text[24];
-  snprintf(text, sizeof text, "%016" PRIx64, v);
-  cJSON_AddStringToObject(o, name, text);
-}
-
-static cJSON* line_new(const char* type) {
-  cJSON* o = cJSON_CreateObject();
-  if (!o) {
-    die("out of memory");
-  }
-  cJSON_AddStringToObject(o, "type", type);
-  add_i64(o, "t_ns", now_ns());
-  return o;
-}
-
-/* Prints and frees one line. Callers hold `lock`, which orders the lines. */
-static void emit(cJSON* o) {
-  char* text = cJSON_PrintUnformatted(o);
-  if (!text) {
-    die("out of memory");
-  }
-  fputs(text, stdout);
-  fputc('\n', stdout);
-  fflush(stdout);
-  free(text);
-  cJSON_Delete(o);
-}
-
-/* --- groups and interned IDs --------------------------------------------- */
-
-static struct group* group_find(const char* name, bool create) {
-  for (int i = 0; i < group_count; i++) {
-    if (strcmp(groups[i]->name, name) == 0) {
-      return groups[i];
-    }
-  }
-  if (!create) {
-    return NULL;
-  }
-  struct group* g = calloc(1, sizeof *g);
-  if (!g) {
-    die("out of memory");
-  }
-  g->name = xstrdup(name);
-  if (group_count == group_capacity) {
-    group_capacity = group_capacity ? group_capacity * 2 : 16;
-    groups = xrealloc(groups, sizeof *groups * group_capacity);
-  }
-  groups[group_count++] = g;
-  return g;
-}
-
-static void group_rehash(struct group* g) {
-  g->slot_count = g->slot_count ? g->slot_count * 2 : 64;
-  free(g->slots);
-  g->slots = calloc((size_t)g->slot_count, sizeof *g->slots);
-  if (!g->slots) {
-    die("out of memory");
-  }
-  for (int i = 0; i < g->id_count; i++) {
-    size_t slot = g->id_hashes[i] & (size_t)(g->slot_count - 1);
-    while (g->slots[slot]) {
-      slot = (slot + 1) & (size_t)(g->slot_count - 1);
-    }
-    g->slots[slot] = i + 1;
-  }
-}
-
-/* The index of a connection ID in its group, added when new. */
-static int group_intern(struct group* g, const char* id) {
-  uint64_t h = fnv1a64(id);
-  if (g->slot_count) {
-    size_t slot = h & (size_t)(g->slot_count - 1);
-    for (; g->slots[slot]; slot = (slot + 1) & (size_t)(g->slot_count - 1)) {
-      int i = g->slots[slot] - 1;
-      if (g->id_hashes[i] == h && strcmp(g->ids[i], id) == 0) {
-        return i;
-      }
-    }
-  }
-  if (g->id_count == g->id_capacity) {
-    g->id_capacity = g->id_capacity ? g->id_capacity * 2 : 64;
-    g->ids = xrealloc(g->ids, sizeof *g->ids * g->id_capacity);
-    g->datas = xrealloc(g->datas, sizeof *g->datas * g->id_capacity);
-    g->id_hashes = xrealloc(g->id_hashes, sizeof *g->id_hashes * g->id_capacity);
-  }
-  int index = g->id_count++;
-  g->ids[index] = xstrdup(id);
-  g->datas[index] = NULL;
-  g->id_hashes[index] = h;
-  if (g->id_count * 2 > g->slot_count) {
-    group_rehash(g);
-  } else {
-    size_t slot = h & (size_t)(g->slot_count - 1);
-    while (g->slots[slot]) {
-      slot = (slot + 1) & (size_t)(g->slot_count - 1);
-    }
-    g->slots[slot] = index + 1;
-  }
-  return index;
-}
-
-/* --- per-client knowledge of IDs ----------------------------------------- */
-
-static enum id_state id_get(const struct client* c, int index) {
-  if (index >= c->ids_capacity) {
-    return ID_UNKNOWN;
-  }
-  return (enum id_state)((c->ids[index >> 2] >> ((index & 3) * 2)) & 3);
-}
-
-static void id_set(struct client* c, int index, enum id_state state) {
-  if (index >= c->ids_capacity) {
-    int capacity = c->ids_capacity ? c->ids_capacity : 64;
-    while (capacity <= index) {
-      capacity *= 2;
-    }
-    c->ids = xrealloc(c->ids, (size_t)capacity / 4);
-    memset(c->ids + c->ids_capacity / 4, 0, (size_t)(capacity - c->ids_capacity) / 4);
-    c->ids_capacity = capacity;
-  }
-  int shift = (index & 3) * 2;
-  c->ids[index >> 2] = (uint8_t)((c->ids[index >> 2] & ~(3 << shift)) | (state << shift));
-}
-
-/* --- state changes --------------------------------------------------------- */
-
-static void set_state(struct client* c, enum client_state next) {
-  state_counts[c->state]--;
-  state_counts[next]++;
-  c->group->counts[c->state]--;
-  c->group->counts[next]++;
-  if (c->marked) {
-    c->group->marked_counts[c->state]--;
-    c->group->marked_counts[next]++;
-  }
-  c->state = next;
-}
-
-static int group_active(const struct group* g) {
-  int n = 0;
-  for (int s = 0; s < ST_COUNT; s++) {
-    if (state_is_active((enum client_state)s)) {
-      n += g->counts[s];
-    }
-  }
-  return n;
-}
-
-static void report_full_if_done(struct group* g) {
-  if (g->expect <= 0 || g->full_reported || g->full_count < group_active(g) ||
-      g->counts[ST_PENDING] > 0 || g->full_count == 0) {
-    return;
-  }
-  g->full_reported = true;
-  cJSON* o = line_new("full");
-  cJSON_AddStringToObject(o, "session", g->name);
-  cJSON_AddNumberToObject(o, "clients", g->full_count);
-  cJSON_AddNumberToObject(o, "expect", g->expect);
-  add_i64(o, "first_ns", g->first_full_ns);
-  add_i64(o, "last_ns", g->last_full_ns);
-  emit(o);
-}
-
-static void check_full(struct client* c, int64_t t) {
-  struct group* g = c->group;
-  if (c->full || g->expect <= 0 || c->state != ST_CONNECTED ||
-      c->roster_count != g->expect - 1) {
-    return;
-  }
-  c->full = true;
-  g->full_count++;
-  tot.full++;
-  if (g->first_full_ns == 0) {
-    g->first_full_ns = t;
-  }
-  g->last_full_ns = t;
-  report_full_if_done(g);
-}
-
-static void violation(struct client* c, const char* kind, const char* id, const char* detail) {
-  tot.violations++;
-  if (tot.lines_printed >= opt.max_lines) {
-    return;
-  }
-  tot.lines_printed++;
-  cJSON* o = line_new("violation");
-  cJSON_AddStringToObject(o, "kind", kind);
-  cJSON_AddNumberToObject(o, "client", c->index);
-  cJSON_AddStringToObject(o, "session", c->group->name);
-  cJSON_AddStringToObject(o, "own", c->own >= 0 ? c->group->ids[c->own] : "");
-  cJSON_AddStringToObject(o, "conn", id);
-  cJSON_AddStringToObject(o, "detail", detail);
-  emit(o);
-}
-
-/* Learns the client's own connection ID; it changes when a reconnect had to
- * create a new connection (the server restarted). `own_id` was read from
- * libotc before taking the lock. */
-static void update_own(struct client* c, const char* own_id) {
-  if (!own_id || !own_id[0]) {
-    return;
-  }
-  if (c->own >= 0 && strcmp(c->group->ids[c->own], own_id) == 0) {
-    return;
-  }
-  if (c->own >= 0) {
-    c->own_changes++;
-    c->last_seq = -1;
-    c->group->seq_check_off = true;
-  }
-  c->own = group_intern(c->group, own_id);
-}
-
-static const char* own_id_of(otc_session* session) {
-  return otc_connection_get_id(otc_session_get_connection(session));
-}
-
-static const char* const reason_names[4] = {
-    "none", "clientDisconnected", "networkDisconnected", "forceDisconnected"};
-
-/* --- seq checks (only when libotc exposes the event seq) ------------------- */
-
-#ifdef OTC_HAVE_EVENT_SEQ
-static void check_seq(struct client* c, int64_t seq, int index, bool dropped, int reason) {
-  if (seq < 0) {
-    return; /* from a roster snapshot or a reconciliation, not an event */
-  }
-  char detail[96];
-  if (seq <= c->last_seq) {
-    snprintf(detail, sizeof detail, "seq %" PRId64 " after %" PRId64, seq, c->last_seq);
-    violation(c, "out_of_order", c->group->ids[index], detail);
-  }
-  c->last_seq = seq;
-  struct group* g = c->group;
-  if (g->seq_check_off || seq > (int64_t)100000000) {
-    return;
-  }
-  if (seq >= g->seq_capacity) {
-    int64_t capacity = g->seq_capacity ? g->seq_capacity : 1024;
-    while (capacity <= seq) {
-      capacity *= 2;
-    }
-    g->seq_events = xrealloc(g->seq_events, sizeof *g->seq_events * (size_t)capacity);
-    memset(g->seq_events + g->seq_capacity, 0,
-           sizeof *g->seq_events * (size_t)(capacity - g->seq_capacity));
-    g->seq_capacity = capacity;
-  }
-  int32_t event =
-      (int32_t)(((uint32_t)index << 3) | ((uint32_t)(reason & 3) << 1) | (dropped ? 1u : 0u)) + 1;
-  if (g->seq_events[seq] == 0) {
-    g->seq_events[seq] = event;
-  } else if (g->seq_events[seq] != event) {
-    int32_t other = g->seq_events[seq] - 1;
-    snprintf(detail, sizeof detail, "seq %" PRId64 " is %s (%s) here, %s (%s) of %s at another client",
-             seq, dropped ? "dropped" : "created", reason_names[reason & 3],
-             (other & 1) ? "dropped" : "created", reason_names[(other >> 1) & 3], g->ids[other >> 3]);
-    violation(c, "seq_mismatch", g->ids[index], detail);
-  }
-}
-#endif
-
-/* --- marks ----------------------------------------------------------------- */
-
-static bool is_marked(const char* data) {
-  size_t n = strlen(opt.mark_prefix);
-  return n > 0 && data && strncmp(data, opt.mark_prefix, n) == 0;
-}
-
-static cJSON* mark_line(const struct mark* m) {
-  cJSON* o = line_new("mark");
-  cJSON_AddStringToObject(o, "event", m->dropped ? "dropped" : "created");
-  cJSON_AddStringToObject(o, "session", m->group->name);
-  cJSON_AddStringToObject(o, "data", m->data);
-  cJSON_AddStringToObject(o, "conn", m->id);
-  add_i64(o, "creation_ms", m->creation_ms);
-  cJSON_AddNumberToObject(o, "count", m->count);
-  cJSON_AddNumberToObject(o, "expected",
-                          m->group->counts[ST_CONNECTED] - m->group->marked_counts[ST_CONNECTED]);
-  add_i64(o, "first_ns", m->first_ns);
-  add_i64(o, "last_ns", m->last_ns);
-  if (m->dropped) {
-    cJSON* reasons = cJSON_AddObjectToObject(o, "reasons");
-    for (int r = 0; r < 4; r++) {
-      if (m->reasons[r]) {
-        cJSON_AddNumberToObject(reasons, reason_names[r], m->reasons[r]);
-      }
-    }
-  }
-  return o;
-}
-
-/* Counts one event about a marked connection; reports the mark once every
- * connected unmarked client of the group here has seen it. */
-static void mark_event(struct client* c, const char* data, const char* id, int64_t creation_ms,
-                       bool dropped, int reason, int64_t t) {
-  struct mark* m = marks;
-  while (m && !(m->group == c->group && m->dropped == dropped && strcmp(m->id, id) == 0)) {
-    m = m->next;
-  }
-  if (!m) {
-    m = calloc(1, sizeof *m);
-    if (!m) {
-      die("out of memory");
-    }
-    m->group = c->group;
-    m->data = xstrdup(data);
-    m->id = xstrdup(id);
-    m->dropped = dropped;
-    m->creation_ms = creation_ms;
-    m->first_ns = t;
-    m->next = marks;
-    marks = m;
-  }
-  m->count++;
-  m->last_ns = t;
-  m->reasons[reason & 3]++;
-  int expected = c->group->counts[ST_CONNECTED] - c->group->marked_counts[ST_CONNECTED];
-  if (!m->reported && m->count >= expected) {
-    m->reported = true;
-    emit(mark_line(m));
-  }
-}
-
-static void report_self_mark(struct client* c, const char* event, const char* data,
-                             int64_t creation_ms) {
-  cJSON* o = line_new("mark_self");
-  cJSON_AddStringToObject(o, "event", event);
-  cJSON_AddStringToObject(o, "session", c->group->name);
-  cJSON_AddStringToObject(o, "data", data);
-  cJSON_AddStringToObject(o, "conn", c->own >= 0 ? c->group->ids[c->own] : "");
-  cJSON_AddNumberToObject(o, "client", c->index);
-  add_i64(o, "connect_ns", c->connect_ns);
-  add_i64(o, "connected_ns", c->connected_ns);
-  add_i64(o, "creation_ms", creation_ms);
-  emit(o);
-}
-
-/* --- libotc callbacks (library thread) ------------------------------------ */
-
-static int64_t event_seq(const otc_connection* connection) {
-#ifdef OTC_HAVE_EVENT_SEQ
-  return otc_connection_get_event_seq(connection);
-#else
-  (void)connection;
-  return -1;
-#endif
-}
-
-static void on_connection_created(otc_session* session, void* user_data,
-                                  const otc_connection* connection) {
-  int64_t t = now_ns();
-  struct client* c = user_data;
-  const char* own = own_id_of(session);
-  const char* id = otc_connection_get_id(connection);
-  const char* data = otc_connection_get_data(connection);
-  int64_t seq = event_seq(connection);
-  pthread_mutex_lock(&lock);
-  if (c->deaf) {
-    pthread_mutex_unlock(&lock);
-    return;
-  }
-  update_own(c, own);
-  tot.created++;
-  int index = group_intern(c->group, id ? id : "");
-  if (index == c->own) {
-    violation(c, "self_event", id, "connection created about itself");
-  } else {
-    switch (id_get(c, index)) {
-      case ID_PRESENT:
-        violation(c, "duplicate_created", id, "created while present");
-        break;
-      case ID_GONE:
-        violation(c, "recreated", id, "created after it was dropped");
-        break;
-      case ID_UNKNOWN:
-        id_set(c, index, ID_PRESENT);
-        c->roster_count++;
-        c->roster_hash += c->group->id_hashes[index];
-        tot.roster_sum++;
-        break;
-    }
-  }
-#ifdef OTC_HAVE_EVENT_SEQ
-  if (index < c->group->id_count && !c->group->datas[index] && data) {
-    c->group->datas[index] = xstrdup(data);
-  }
-  check_seq(c, seq, index, false, 0);
-#else
-  (void)seq;
-#endif
-  if (is_marked(data)) {
-    mark_event(c, data, id, otc_connection_get_creation_time(connection), false, 0, t);
-  }
-  check_full(c, t);
-  pthread_mutex_unlock(&lock);
-}
-
-static void on_connection_dropped(otc_session* session, void* user_data,
-                                  const otc_connection* connection) {
-  int64_t t = now_ns();
-  struct client* c = user_data;
-  const char* own = own_id_of(session);
-  const char* id = otc_connection_get_id(connection);
-  const char* data = otc_connection_get_data(connection);
-  int reason = (int)otc_connection_get_drop_reason(connection) & 3;
-  int64_t seq = event_seq(connection);
-  pthread_mutex_lock(&lock);
-  if (c->deaf) {
-    pthread_mutex_unlock(&lock);
-    return;
-  }
-  update_own(c, own);
-  tot.dropped++;
-  tot.reasons[reason]++;
-  int index = group_intern(c->group, id ? id : "");
-  if (index == c->own) {
-    violation(c, "self_event", id, "connection dropped about itself");
-  } else {
-    switch (id_get(c, index)) {
-      case ID_PRESENT:
-        id_set(c, index, ID_GONE);
-        c->roster_count--;
-        c->roster_hash -= c->group->id_hashes[index];
-        tot.roster_sum--;
-        break;
-      case ID_GONE:
-        violation(c, "dropped_twice", id, "dropped after it was dropped");
-        break;
-      case ID_UNKNOWN:
-        id_set(c, index, ID_GONE);
-        violation(c, "dropped_unknown", id, "dropped but never created");
-        break;
-    }
-  }
-#ifdef OTC_HAVE_EVENT_SEQ
-  check_seq(c, seq, index, true, reason);
-#else
-  (void)seq;
-#endif
-  if (is_marked(data)) {
-    mark_event(c, data, id, otc_connection_get_creation_time(connection), true, reason, t);
-  }
-  pthread_mutex_unlock(&lock);
-}
 
 static void on_connected(otc_session* session, void* user_data) {
   int64_t t = now_ns();
@@ -800,7 +232,7 @@ static void on_log(enum otc_log_level level, const char* message, void* user_dat
 
 /* --- commands (main thread) ---------------------------------------------- */
 
-static void add_client(const char* session_id, const char* token, const char* tag) {
+void add_client(const char* session_id, const char* token, const char* tag) {
   struct client* c = calloc(1, sizeof *c);
   if (!c) {
     die("out of memory");
@@ -909,116 +341,9 @@ static void connect_pending(int budget, otc_session_settings* settings) {
   }
 }
 
-static void emit_progress(void) {
-  cJSON* o = line_new("progress");
-  cJSON_AddNumberToObject(o, "clients", client_count);
-  for (int s = 0; s < ST_COUNT; s++) {
-    cJSON_AddNumberToObject(o, state_names[s], state_counts[s]);
-  }
-  add_i64(o, "created", tot.created);
-  add_i64(o, "dropped", tot.dropped);
-  add_i64(o, "dropped_client", tot.reasons[OTC_CONNECTION_DROP_REASON_CLIENT_DISCONNECTED]);
-  add_i64(o, "dropped_network", tot.reasons[OTC_CONNECTION_DROP_REASON_NETWORK_DISCONNECTED]);
-  add_i64(o, "dropped_force", tot.reasons[OTC_CONNECTION_DROP_REASON_FORCE_DISCONNECTED]);
-  add_i64(o, "reconnects_started", tot.reconnecting);
-  add_i64(o, "reconnects_done", tot.reconnected);
-  add_i64(o, "errors", tot.errors);
-  add_i64(o, "ends", tot.ends);
-  add_i64(o, "violations", tot.violations);
-  add_i64(o, "roster_sum", tot.roster_sum);
-  add_i64(o, "full", tot.full);
-  add_i64(o, "log_suppressed", log_suppressed);
-  emit(o);
-}
-
-static void emit_roster(const struct client* c, bool with_ids) {
-  cJSON* o = line_new("roster");
-  cJSON_AddNumberToObject(o, "client", c->index);
-  cJSON_AddStringToObject(o, "tag", c->tag);
-  cJSON_AddStringToObject(o, "session", c->group->name);
-  cJSON_AddStringToObject(o, "state", state_names[c->state]);
-  cJSON_AddStringToObject(o, "id", c->own >= 0 ? c->group->ids[c->own] : "");
-  cJSON_AddNumberToObject(o, "count", c->roster_count);
-  add_hash(o, "hash", c->roster_hash);
-  cJSON_AddNumberToObject(o, "own_changes", c->own_changes);
-  if (with_ids) {
-    cJSON* ids = cJSON_AddArrayToObject(o, "ids");
-    for (int i = 0; i < c->ids_capacity && i < c->group->id_count; i++) {
-      if (id_get(c, i) == ID_PRESENT) {
-        cJSON_AddItemToArray(ids, cJSON_CreateString(c->group->ids[i]));
-      }
-    }
-  }
-  emit(o);
-}
-
-static void dump_rosters(bool with_ids) {
-  pthread_mutex_lock(&lock);
-  for (int i = 0; i < client_count; i++) {
-    emit_roster(clients[i], with_ids);
-  }
-  cJSON* o = line_new("roster_end");
-  cJSON_AddNumberToObject(o, "clients", client_count);
-  emit(o);
-  pthread_mutex_unlock(&lock);
-}
-
-/* One `seqlog` line: every event of the session seen here, by seq, as the
- * first client to see each seq saw it (the others were checked against it).
- * The harness compares these logs across processes: one order for all. */
-static void dump_seqlog(const char* session_id) {
-  pthread_mutex_lock(&lock);
-  struct group* g = group_find(session_id, false);
-  cJSON* o = line_new("seqlog");
-  cJSON_AddStringToObject(o, "session", session_id);
-  cJSON_AddBoolToObject(o, "restarted", g && g->seq_check_off);
-  cJSON* events = cJSON_AddArrayToObject(o, "events");
-  for (int64_t seq = 0; g && seq < g->seq_capacity; seq++) {
-    int32_t event = g->seq_events[seq] - 1;
-    if (event < 0) {
-      continue;
-    }
-    int index = event >> 3;
-    cJSON* e = cJSON_CreateArray();
-    cJSON_AddItemToArray(e, cJSON_CreateNumber((double)seq));
-    cJSON_AddItemToArray(e, cJSON_CreateString((event & 1) ? "dropped" : "created"));
-    cJSON_AddItemToArray(e, cJSON_CreateString(g->ids[index]));
-    cJSON_AddItemToArray(e, cJSON_CreateString(g->datas[index] ? g->datas[index] : ""));
-    cJSON_AddItemToArray(e, cJSON_CreateString((event & 1) ? reason_names[(event >> 1) & 3] : ""));
-    cJSON_AddItemToArray(events, e);
-  }
-  emit(o);
-  pthread_mutex_unlock(&lock);
-}
-
-static void dump_marks(void) {
-  pthread_mutex_lock(&lock);
-  for (struct mark* m = marks; m; m = m->next) {
-    emit(mark_line(m));
-  }
-  emit(line_new("marks_end"));
-  pthread_mutex_unlock(&lock);
-}
-
-static void set_expect(const char* session_id, int expect) {
-  pthread_mutex_lock(&lock);
-  struct group* g = group_find(session_id, true);
-  g->expect = expect;
-  g->full_count = 0;
-  g->full_reported = false;
-  g->first_full_ns = g->last_full_ns = 0;
-  int64_t t = now_ns();
-  for (int i = 0; i < client_count; i++) {
-    if (clients[i]->group == g) {
-      clients[i]->full = false;
-      check_full(clients[i], t);
-    }
-  }
-  pthread_mutex_unlock(&lock);
-}
 
 /* Disconnects up to `count` connected clients (with `tag`, when given). */
-static void leave(int count, const char* tag) {
+void leave(int count, const char* tag) {
   otc_session** chosen = calloc((size_t)(count > 0 ? count : 1), sizeof *chosen);
   if (!chosen) {
     die("out of memory");
@@ -1047,145 +372,6 @@ static void leave(int count, const char* tag) {
   free(chosen);
 }
 
-static bool quit_requested;
-
-static int word_split(char* line, char** words, int max) {
-  int n = 0;
-  for (char* save = NULL, *w = strtok_r(line, " \t\r", &save); w && n < max;
-       w = strtok_r(NULL, " \t\r", &save)) {
-    words[n++] = w;
-  }
-  return n;
-}
-
-static void bad_command(const char* text) {
-  pthread_mutex_lock(&lock);
-  cJSON* o = line_new("bad_command");
-  cJSON_AddStringToObject(o, "text", text);
-  emit(o);
-  pthread_mutex_unlock(&lock);
-}
-
-static void inject(int pairs);
-
-static void run_command(char* line) {
-  char copy[256];
-  snprintf(copy, sizeof copy, "%s", line);
-  char* w[4];
-  int n = word_split(line, w, 4);
-  if (n == 0 || w[0][0] == '#') {
-    return;
-  }
-  const char* cmd = w[0];
-  if (strcmp(cmd, "add") == 0 && (n == 3 || n == 4)) {
-    add_client(w[1], w[2], n == 4 ? w[3] : "");
-  } else if (strcmp(cmd, "hold") == 0) {
-    pthread_mutex_lock(&lock);
-    held = true;
-    pthread_mutex_unlock(&lock);
-  } else if (strcmp(cmd, "go") == 0) {
-    pthread_mutex_lock(&lock);
-    held = false;
-    pthread_mutex_unlock(&lock);
-  } else if (strcmp(cmd, "rate") == 0 && n == 2) {
-    opt.rate = atof(w[1]);
-  } else if (strcmp(cmd, "expect") == 0 && n == 3) {
-    set_expect(w[1], atoi(w[2]));
-  } else if (strcmp(cmd, "leave") == 0 && (n == 2 || n == 3)) {
-    leave(atoi(w[1]), n == 3 ? w[2] : NULL);
-  } else if (strcmp(cmd, "roster") == 0) {
-    dump_rosters(n == 2 && strcmp(w[1], "full") == 0);
-  } else if (strcmp(cmd, "roster-client") == 0 && n == 2) {
-    int i = atoi(w[1]);
-    pthread_mutex_lock(&lock);
-    if (i >= 0 && i < client_count) {
-      emit_roster(clients[i], true);
-    }
-    pthread_mutex_unlock(&lock);
-  } else if (strcmp(cmd, "inject") == 0 && n == 2) {
-    inject(atoi(w[1]));
-  } else if (strcmp(cmd, "deafen") == 0 && n == 2) {
-    int i = atoi(w[1]);
-    pthread_mutex_lock(&lock);
-    if (i >= 0 && i < client_count) {
-      clients[i]->deaf = true;
-    }
-    pthread_mutex_unlock(&lock);
-  } else if (strcmp(cmd, "stats") == 0) {
-    pthread_mutex_lock(&lock);
-    emit_progress();
-    pthread_mutex_unlock(&lock);
-  } else if (strcmp(cmd, "seqlog") == 0 && n == 2) {
-    dump_seqlog(w[1]);
-  } else if (strcmp(cmd, "marks") == 0) {
-    dump_marks();
-  } else if (strcmp(cmd, "echo") == 0) {
-    pthread_mutex_lock(&lock);
-    cJSON* o = line_new("echo");
-    cJSON_AddStringToObject(o, "text", n > 1 ? w[1] : "");
-    emit(o);
-    pthread_mutex_unlock(&lock);
-  } else if (strcmp(cmd, "quit") == 0) {
-    quit_requested = true;
-  } else if (n == 2 || n == 3) {
-    add_client(w[0], w[1], n == 3 ? w[2] : ""); /* a bare "SESSION TOKEN [TAG]" */
-  } else {
-    bad_command(copy);
-  }
-}
-
-/* Reads what stdin has and runs each complete line. False at end of input. */
-static bool read_commands(void) {
-  static char buffer[64 * 1024];
-  static size_t used;
-  ssize_t n = read(STDIN_FILENO, buffer + used, sizeof buffer - 1 - used);
-  if (n < 0) {
-    return errno == EINTR || errno == EAGAIN;
-  }
-  if (n == 0) {
-    if (used > 0) {
-      buffer[used] = '\0';
-      run_command(buffer);
-      used = 0;
-    }
-    return false;
-  }
-  used += (size_t)n;
-  size_t start = 0;
-  for (size_t i = 0; i < used; i++) {
-    if (buffer[i] == '\n') {
-      buffer[i] = '\0';
-      run_command(buffer + start);
-      start = i + 1;
-    }
-  }
-  memmove(buffer, buffer + start, used - start);
-  used -= start;
-  if (used == sizeof buffer - 1) {
-    die("command line too long");
-  }
-  return true;
-}
-
-static void load_tokens_file(const char* path) {
-  FILE* f = fopen(path, "r");
-  if (!f) {
-    perror(path);
-    exit(1);
-  }
-  char* line = NULL;
-  size_t size = 0;
-  while (getline(&line, &size, f) >= 0) {
-    line[strcspn(line, "\n")] = '\0';
-    char* w[3];
-    int n = word_split(line, w, 3);
-    if (n >= 2 && w[0][0] != '#') {
-      add_client(w[0], w[1], n == 3 ? w[2] : "");
-    }
-  }
-  free(line);
-  fclose(f);
-}
 
 /* --- callback cost: events injected without a network ----------------------- */
 
@@ -1215,7 +401,7 @@ static void inject_dropped(otc_session* s, void* u, const otc_connection* c) {
 /* Delivers `pairs` created+dropped pairs through libotc's test hook to a C
  * callback and reports the time per event, as the binding's Java figure's
  * counterpart. */
-static void inject(int pairs) {
+void inject(int pairs) {
   struct otc_session_callbacks callbacks = {
       .on_connection_created = inject_created, .on_connection_dropped = inject_dropped};
   otc_session* session = otc_session_new(opt.api_key, "inject", &callbacks);

@@ -1,0 +1,453 @@
+/* otc-load's checker: for every client, the guarantees of docs/protocol.md
+ * (each other connection created once, destroyed at most once and after its
+ * creation, never re-created, no event about the client itself; events in
+ * seq order, and the same event at the same seq for every client of the
+ * session in this process), "full" rosters, and marks. See otc_load.h. */
+
+#include "otc_load.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char* const state_names[ST_COUNT] = {
+    "pending", "connecting", "connected", "reconnecting",
+    "leaving", "left", "ended", "failed"};
+
+
+/* --- groups and interned IDs --------------------------------------------- */
+
+struct group* group_find(const char* name, bool create) {
+  for (int i = 0; i < group_count; i++) {
+    if (strcmp(groups[i]->name, name) == 0) {
+      return groups[i];
+    }
+  }
+  if (!create) {
+    return NULL;
+  }
+  struct group* g = calloc(1, sizeof *g);
+  if (!g) {
+    die("out of memory");
+  }
+  g->name = xstrdup(name);
+  if (group_count == group_capacity) {
+    group_capacity = group_capacity ? group_capacity * 2 : 16;
+    groups = xrealloc(groups, sizeof *groups * group_capacity);
+  }
+  groups[group_count++] = g;
+  return g;
+}
+
+static void group_rehash(struct group* g) {
+  g->slot_count = g->slot_count ? g->slot_count * 2 : 64;
+  free(g->slots);
+  g->slots = calloc((size_t)g->slot_count, sizeof *g->slots);
+  if (!g->slots) {
+    die("out of memory");
+  }
+  for (int i = 0; i < g->id_count; i++) {
+    size_t slot = g->id_hashes[i] & (size_t)(g->slot_count - 1);
+    while (g->slots[slot]) {
+      slot = (slot + 1) & (size_t)(g->slot_count - 1);
+    }
+    g->slots[slot] = i + 1;
+  }
+}
+
+/* The index of a connection ID in its group, added when new. */
+static int group_intern(struct group* g, const char* id) {
+  uint64_t h = fnv1a64(id);
+  if (g->slot_count) {
+    size_t slot = h & (size_t)(g->slot_count - 1);
+    for (; g->slots[slot]; slot = (slot + 1) & (size_t)(g->slot_count - 1)) {
+      int i = g->slots[slot] - 1;
+      if (g->id_hashes[i] == h && strcmp(g->ids[i], id) == 0) {
+        return i;
+      }
+    }
+  }
+  if (g->id_count == g->id_capacity) {
+    g->id_capacity = g->id_capacity ? g->id_capacity * 2 : 64;
+    g->ids = xrealloc(g->ids, sizeof *g->ids * g->id_capacity);
+    g->datas = xrealloc(g->datas, sizeof *g->datas * g->id_capacity);
+    g->id_hashes = xrealloc(g->id_hashes, sizeof *g->id_hashes * g->id_capacity);
+  }
+  int index = g->id_count++;
+  g->ids[index] = xstrdup(id);
+  g->datas[index] = NULL;
+  g->id_hashes[index] = h;
+  if (g->id_count * 2 > g->slot_count) {
+    group_rehash(g);
+  } else {
+    size_t slot = h & (size_t)(g->slot_count - 1);
+    while (g->slots[slot]) {
+      slot = (slot + 1) & (size_t)(g->slot_count - 1);
+    }
+    g->slots[slot] = index + 1;
+  }
+  return index;
+}
+
+/* --- per-client knowledge of IDs ----------------------------------------- */
+
+enum id_state id_get(const struct client* c, int index) {
+  if (index >= c->ids_capacity) {
+    return ID_UNKNOWN;
+  }
+  return (enum id_state)((c->ids[index >> 2] >> ((index & 3) * 2)) & 3);
+}
+
+static void id_set(struct client* c, int index, enum id_state state) {
+  if (index >= c->ids_capacity) {
+    int capacity = c->ids_capacity ? c->ids_capacity : 64;
+    while (capacity <= index) {
+      capacity *= 2;
+    }
+    c->ids = xrealloc(c->ids, (size_t)capacity / 4);
+    memset(c->ids + c->ids_capacity / 4, 0, (size_t)(capacity - c->ids_capacity) / 4);
+    c->ids_capacity = capacity;
+  }
+  int shift = (index & 3) * 2;
+  c->ids[index >> 2] = (uint8_t)((c->ids[index >> 2] & ~(3 << shift)) | (state << shift));
+}
+
+/* --- state changes --------------------------------------------------------- */
+
+void set_state(struct client* c, enum client_state next) {
+  state_counts[c->state]--;
+  state_counts[next]++;
+  c->group->counts[c->state]--;
+  c->group->counts[next]++;
+  if (c->marked) {
+    c->group->marked_counts[c->state]--;
+    c->group->marked_counts[next]++;
+  }
+  c->state = next;
+}
+
+static int group_active(const struct group* g) {
+  int n = 0;
+  for (int s = 0; s < ST_COUNT; s++) {
+    if (state_is_active((enum client_state)s)) {
+      n += g->counts[s];
+    }
+  }
+  return n;
+}
+
+void report_full_if_done(struct group* g) {
+  if (g->expect <= 0 || g->full_reported || g->full_count < group_active(g) ||
+      g->counts[ST_PENDING] > 0 || g->full_count == 0) {
+    return;
+  }
+  g->full_reported = true;
+  cJSON* o = line_new("full");
+  cJSON_AddStringToObject(o, "session", g->name);
+  cJSON_AddNumberToObject(o, "clients", g->full_count);
+  cJSON_AddNumberToObject(o, "expect", g->expect);
+  add_i64(o, "first_ns", g->first_full_ns);
+  add_i64(o, "last_ns", g->last_full_ns);
+  emit(o);
+}
+
+void check_full(struct client* c, int64_t t) {
+  struct group* g = c->group;
+  if (c->full || g->expect <= 0 || c->state != ST_CONNECTED ||
+      c->roster_count != g->expect - 1) {
+    return;
+  }
+  c->full = true;
+  g->full_count++;
+  tot.full++;
+  if (g->first_full_ns == 0) {
+    g->first_full_ns = t;
+  }
+  g->last_full_ns = t;
+  report_full_if_done(g);
+}
+
+void violation(struct client* c, const char* kind, const char* id, const char* detail) {
+  tot.violations++;
+  if (tot.lines_printed >= opt.max_lines) {
+    return;
+  }
+  tot.lines_printed++;
+  cJSON* o = line_new("violation");
+  cJSON_AddStringToObject(o, "kind", kind);
+  cJSON_AddNumberToObject(o, "client", c->index);
+  cJSON_AddStringToObject(o, "session", c->group->name);
+  cJSON_AddStringToObject(o, "own", c->own >= 0 ? c->group->ids[c->own] : "");
+  cJSON_AddStringToObject(o, "conn", id);
+  cJSON_AddStringToObject(o, "detail", detail);
+  emit(o);
+}
+
+/* Learns the client's own connection ID; it changes when a reconnect had to
+ * create a new connection (the server restarted). `own_id` was read from
+ * libotc before taking the lock. */
+void update_own(struct client* c, const char* own_id) {
+  if (!own_id || !own_id[0]) {
+    return;
+  }
+  if (c->own >= 0 && strcmp(c->group->ids[c->own], own_id) == 0) {
+    return;
+  }
+  if (c->own >= 0) {
+    c->own_changes++;
+    c->last_seq = -1;
+    c->group->seq_check_off = true;
+  }
+  c->own = group_intern(c->group, own_id);
+}
+
+const char* own_id_of(otc_session* session) {
+  return otc_connection_get_id(otc_session_get_connection(session));
+}
+
+const char* const reason_names[4] = {
+    "none", "clientDisconnected", "networkDisconnected", "forceDisconnected"};
+
+/* --- seq checks (only when libotc exposes the event seq) ------------------- */
+
+#ifdef OTC_HAVE_EVENT_SEQ
+static void check_seq(struct client* c, int64_t seq, int index, bool dropped, int reason) {
+  if (seq < 0) {
+    return; /* from a roster snapshot or a reconciliation, not an event */
+  }
+  char detail[96];
+  if (seq <= c->last_seq) {
+    snprintf(detail, sizeof detail, "seq %" PRId64 " after %" PRId64, seq, c->last_seq);
+    violation(c, "out_of_order", c->group->ids[index], detail);
+  }
+  c->last_seq = seq;
+  struct group* g = c->group;
+  if (g->seq_check_off || seq > (int64_t)100000000) {
+    return;
+  }
+  if (seq >= g->seq_capacity) {
+    int64_t capacity = g->seq_capacity ? g->seq_capacity : 1024;
+    while (capacity <= seq) {
+      capacity *= 2;
+    }
+    g->seq_events = xrealloc(g->seq_events, sizeof *g->seq_events * (size_t)capacity);
+    memset(g->seq_events + g->seq_capacity, 0,
+           sizeof *g->seq_events * (size_t)(capacity - g->seq_capacity));
+    g->seq_capacity = capacity;
+  }
+  int32_t event =
+      (int32_t)(((uint32_t)index << 3) | ((uint32_t)(reason & 3) << 1) | (dropped ? 1u : 0u)) + 1;
+  if (g->seq_events[seq] == 0) {
+    g->seq_events[seq] = event;
+  } else if (g->seq_events[seq] != event) {
+    int32_t other = g->seq_events[seq] - 1;
+    snprintf(detail, sizeof detail, "seq %" PRId64 " is %s (%s) here, %s (%s) of %s at another client",
+             seq, dropped ? "dropped" : "created", reason_names[reason & 3],
+             (other & 1) ? "dropped" : "created", reason_names[(other >> 1) & 3], g->ids[other >> 3]);
+    violation(c, "seq_mismatch", g->ids[index], detail);
+  }
+}
+#endif
+
+/* --- marks ----------------------------------------------------------------- */
+
+bool is_marked(const char* data) {
+  size_t n = strlen(opt.mark_prefix);
+  return n > 0 && data && strncmp(data, opt.mark_prefix, n) == 0;
+}
+
+cJSON* mark_line(const struct mark* m) {
+  cJSON* o = line_new("mark");
+  cJSON_AddStringToObject(o, "event", m->dropped ? "dropped" : "created");
+  cJSON_AddStringToObject(o, "session", m->group->name);
+  cJSON_AddStringToObject(o, "data", m->data);
+  cJSON_AddStringToObject(o, "conn", m->id);
+  add_i64(o, "creation_ms", m->creation_ms);
+  cJSON_AddNumberToObject(o, "count", m->count);
+  cJSON_AddNumberToObject(o, "expected",
+                          m->group->counts[ST_CONNECTED] - m->group->marked_counts[ST_CONNECTED]);
+  add_i64(o, "first_ns", m->first_ns);
+  add_i64(o, "last_ns", m->last_ns);
+  if (m->dropped) {
+    cJSON* reasons = cJSON_AddObjectToObject(o, "reasons");
+    for (int r = 0; r < 4; r++) {
+      if (m->reasons[r]) {
+        cJSON_AddNumberToObject(reasons, reason_names[r], m->reasons[r]);
+      }
+    }
+  }
+  return o;
+}
+
+/* Counts one event about a marked connection; reports the mark once every
+ * connected unmarked client of the group here has seen it. */
+static void mark_event(struct client* c, const char* data, const char* id, int64_t creation_ms,
+                       bool dropped, int reason, int64_t t) {
+  struct mark* m = marks;
+  while (m && !(m->group == c->group && m->dropped == dropped && strcmp(m->id, id) == 0)) {
+    m = m->next;
+  }
+  if (!m) {
+    m = calloc(1, sizeof *m);
+    if (!m) {
+      die("out of memory");
+    }
+    m->group = c->group;
+    m->data = xstrdup(data);
+    m->id = xstrdup(id);
+    m->dropped = dropped;
+    m->creation_ms = creation_ms;
+    m->first_ns = t;
+    m->next = marks;
+    marks = m;
+  }
+  m->count++;
+  m->last_ns = t;
+  m->reasons[reason & 3]++;
+  int expected = c->group->counts[ST_CONNECTED] - c->group->marked_counts[ST_CONNECTED];
+  if (!m->reported && m->count >= expected) {
+    m->reported = true;
+    emit(mark_line(m));
+  }
+}
+
+void report_self_mark(struct client* c, const char* event, const char* data,
+                             int64_t creation_ms) {
+  cJSON* o = line_new("mark_self");
+  cJSON_AddStringToObject(o, "event", event);
+  cJSON_AddStringToObject(o, "session", c->group->name);
+  cJSON_AddStringToObject(o, "data", data);
+  cJSON_AddStringToObject(o, "conn", c->own >= 0 ? c->group->ids[c->own] : "");
+  cJSON_AddNumberToObject(o, "client", c->index);
+  add_i64(o, "connect_ns", c->connect_ns);
+  add_i64(o, "connected_ns", c->connected_ns);
+  add_i64(o, "creation_ms", creation_ms);
+  emit(o);
+}
+
+/* --- libotc callbacks (library thread) ------------------------------------ */
+
+static int64_t event_seq(const otc_connection* connection) {
+#ifdef OTC_HAVE_EVENT_SEQ
+  return otc_connection_get_event_seq(connection);
+#else
+  (void)connection;
+  return -1;
+#endif
+}
+
+void on_connection_created(otc_session* session, void* user_data,
+                                  const otc_connection* connection) {
+  int64_t t = now_ns();
+  struct client* c = user_data;
+  const char* own = own_id_of(session);
+  const char* id = otc_connection_get_id(connection);
+  const char* data = otc_connection_get_data(connection);
+  int64_t seq = event_seq(connection);
+  pthread_mutex_lock(&lock);
+  if (c->deaf) {
+    pthread_mutex_unlock(&lock);
+    return;
+  }
+  update_own(c, own);
+  tot.created++;
+  int index = group_intern(c->group, id ? id : "");
+  if (index == c->own) {
+    violation(c, "self_event", id, "connection created about itself");
+  } else {
+    switch (id_get(c, index)) {
+      case ID_PRESENT:
+        violation(c, "duplicate_created", id, "created while present");
+        break;
+      case ID_GONE:
+        violation(c, "recreated", id, "created after it was dropped");
+        break;
+      case ID_UNKNOWN:
+        id_set(c, index, ID_PRESENT);
+        c->roster_count++;
+        c->roster_hash += c->group->id_hashes[index];
+        tot.roster_sum++;
+        break;
+    }
+  }
+#ifdef OTC_HAVE_EVENT_SEQ
+  if (index < c->group->id_count && !c->group->datas[index] && data) {
+    c->group->datas[index] = xstrdup(data);
+  }
+  check_seq(c, seq, index, false, 0);
+#else
+  (void)seq;
+#endif
+  if (is_marked(data)) {
+    mark_event(c, data, id, otc_connection_get_creation_time(connection), false, 0, t);
+  }
+  check_full(c, t);
+  pthread_mutex_unlock(&lock);
+}
+
+void on_connection_dropped(otc_session* session, void* user_data,
+                                  const otc_connection* connection) {
+  int64_t t = now_ns();
+  struct client* c = user_data;
+  const char* own = own_id_of(session);
+  const char* id = otc_connection_get_id(connection);
+  const char* data = otc_connection_get_data(connection);
+  int reason = (int)otc_connection_get_drop_reason(connection) & 3;
+  int64_t seq = event_seq(connection);
+  pthread_mutex_lock(&lock);
+  if (c->deaf) {
+    pthread_mutex_unlock(&lock);
+    return;
+  }
+  update_own(c, own);
+  tot.dropped++;
+  tot.reasons[reason]++;
+  int index = group_intern(c->group, id ? id : "");
+  if (index == c->own) {
+    violation(c, "self_event", id, "connection dropped about itself");
+  } else {
+    switch (id_get(c, index)) {
+      case ID_PRESENT:
+        id_set(c, index, ID_GONE);
+        c->roster_count--;
+        c->roster_hash -= c->group->id_hashes[index];
+        tot.roster_sum--;
+        break;
+      case ID_GONE:
+        violation(c, "dropped_twice", id, "dropped after it was dropped");
+        break;
+      case ID_UNKNOWN:
+        id_set(c, index, ID_GONE);
+        violation(c, "dropped_unknown", id, "dropped but never created");
+        break;
+    }
+  }
+#ifdef OTC_HAVE_EVENT_SEQ
+  check_seq(c, seq, index, true, reason);
+#else
+  (void)seq;
+#endif
+  if (is_marked(data)) {
+    mark_event(c, data, id, otc_connection_get_creation_time(connection), true, reason, t);
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+
+void set_expect(const char* session_id, int expect) {
+  pthread_mutex_lock(&lock);
+  struct group* g = group_find(session_id, true);
+  g->expect = expect;
+  g->full_count = 0;
+  g->full_reported = false;
+  g->first_full_ns = g->last_full_ns = 0;
+  int64_t t = now_ns();
+  for (int i = 0; i < client_count; i++) {
+    if (clients[i]->group == g) {
+      clients[i]->full = false;
+      check_full(clients[i], t);
+    }
+  }
+  pthread_mutex_unlock(&lock);
+}
