@@ -90,7 +90,7 @@ final class Admin {
     }
 
     private HttpRequest.Builder request(String path) {
-        String credentials = server.apiKey() + ":" + server.secret();
+        String credentials = server.apiKey() + ":" + server.adminSecret();
         return HttpRequest.newBuilder(URI.create(server.httpUrl() + path))
                 .timeout(TIMEOUT)
                 .header("Authorization", "Basic "

@@ -102,6 +102,8 @@ final class Bench implements Callable<Integer> {
         Map<String, Object> conditions = Conditions.collect(target, benchServerDefaults());
         conditions.put("placement", pinned.describe() + (sharedCores ? "; then again on shared cores (second column)"
                 : ""));
+        conditions.put("admission", "overload shedding off and no per-address socket cap (flags above): every "
+                + "client comes from 127.0.0.1 and the bench measures delivery, not admission");
         conditions.put("runs", runs + " runs of each figure (median, then min–max); capacity runs once");
         conditions.put("warm_up", warmUp > 0 ? warmUp + " throwaway join storms of " + (quick ? 100 : 400)
                 + " before measuring (the server's JIT)" : "none");

@@ -71,7 +71,7 @@ final class Floor {
             }
             storms.put(Integer.toString(n), storm);
             System.out.printf("floor storm %d: unbatched %s, batched %s%n", n,
-                    Report.medianRange(map(storm, "unbatched_ms")), Report.medianRange(map(storm, "batched_ms")));
+                    Format.medianRange(map(storm, "unbatched_ms")), Format.medianRange(map(storm, "batched_ms")));
         }
         section.put("storm", storms);
         Map<String, Object> fanouts = new LinkedHashMap<>();
@@ -89,7 +89,7 @@ final class Floor {
             fanout.put("p50_ms", Stats.runs(p50));
             fanout.put("p95_ms", Stats.runs(p95));
             fanouts.put(Integer.toString(n), fanout);
-            System.out.printf("floor fan-out to %d: p50 %s%n", n, Report.medianRange(map(fanout, "p50_ms")));
+            System.out.printf("floor fan-out to %d: p50 %s%n", n, Format.medianRange(map(fanout, "p50_ms")));
         }
         section.put("fanout", fanouts);
         return section;

@@ -15,6 +15,14 @@ interface ServerTarget extends AutoCloseable {
 
     String secret();
 
+    /**
+     * The admin API's secret (HTTP Basic {@code apiKey:adminSecret}). Servers since the admin
+     * slice keep it apart from the token-signing secret; older ones took the signing secret.
+     */
+    default String adminSecret() {
+        return secret();
+    }
+
     /** Whether {@link #killAndRestart()} works: only for a server the harness started. */
     default boolean restartable() {
         return false;
