@@ -66,6 +66,96 @@ class JarAloneIT {
         assertTrue(extracted.containsAll(SHIPPED), "extracted from the jar: " + extracted);
     }
 
+    /**
+     * Proves the bundled libraries were loaded, not only extracted: a probe run from the jar alone
+     * lists the shared objects mapped into its process (/proc/self/maps). Where a private mount
+     * namespace is allowed (root, as in CI), the system's copies of libwebsockets and libcjson are
+     * masked (bind-mounted over by an empty file), so a load from the system would fail outright.
+     */
+    @Test
+    void theBundledLibrariesAreTheOnesLoaded() throws Exception {
+        Path app = Files.createDirectories(dir.resolve("app"));
+        Files.copy(jar, app.resolve(jar.getFileName()));
+        try (Stream<Path> deps = Files.list(runtimeDeps)) {
+            for (Path dep : (Iterable<Path>) deps::iterator) {
+                Files.copy(dep, app.resolve(dep.getFileName()));
+            }
+        }
+        Path cache = dir.resolve("cache");
+        Path probe = dir.resolve("MapsProbe.java");
+        Files.writeString(probe, """
+                public class MapsProbe {
+                    public static void main(String[] args) throws Exception {
+                        System.out.println("version " + org.rollcall.Rollcall.version());
+                        new org.rollcall.Session.Builder(java.net.URI.create("ws://127.0.0.1:9"), "k", "s").build().close();
+                        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+                            if (line.contains(".so")) {
+                                System.out.println("map " + line.substring(line.lastIndexOf(' ') + 1));
+                            }
+                        }
+                    }
+                }
+                """);
+        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        String run = java + " -Dorg.bytedeco.javacpp.cachedir=" + cache + " -cp '" + app + "/*' " + probe;
+        List<String> masked = new ArrayList<>();
+        for (String lib : List.of("libwebsockets.so.17", "libcjson.so.1")) {
+            Path system = Paths.get("/usr/lib/x86_64-linux-gnu", lib);
+            if (Files.exists(system)) {
+                masked.add(system.toString());
+            }
+        }
+        StringBuilder script = new StringBuilder("set -e\n");
+        boolean canMask = canUnshare();
+        if (canMask) {
+            for (String system : masked) {
+                script.append("mount --bind /dev/null ").append(system).append("\n");
+            }
+        }
+        script.append("exec ").append(run).append("\n");
+        List<String> command = canMask ? List.of("unshare", "-m", "sh", "-c", script.toString())
+                : List.of("sh", "-c", script.toString());
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        builder.environment().remove("LD_LIBRARY_PATH");
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the probe did not finish within 60 s");
+        assertEquals(0, process.exitValue(), output);
+        for (String lib : SHIPPED) {
+            assertTrue(output.lines().anyMatch(line -> line.startsWith("map " + cache) && line.endsWith("/" + lib)),
+                    lib + " not mapped from the JavaCPP cache " + cache + " (system copies masked: " + canMask
+                            + "):\n" + output);
+        }
+        assertTrue(output.lines().noneMatch(line -> line.startsWith("map /usr/") && (line.contains("libwebsockets")
+                || line.contains("libcjson") || line.contains("libotc"))), output);
+    }
+
+    private static boolean canUnshare() {
+        try {
+            Process probe = new ProcessBuilder("unshare", "-m", "true").redirectErrorStream(true).start();
+            probe.getInputStream().readAllBytes();
+            return probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void shippedLibrariesHaveNoAbsoluteBuildPathsAndNoDebugSections() throws Exception {
+        try (JarFile jarFile = new JarFile(jar.toFile())) {
+            for (String name : SHIPPED) {
+                Path lib = dir.resolve(name);
+                try (InputStream in = jarFile.getInputStream(jarFile.getJarEntry(NATIVE_DIR + name))) {
+                    Files.copy(in, lib);
+                }
+                String text = new String(Files.readAllBytes(lib), java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertTrue(!text.contains(System.getProperty("user.dir")) && !text.contains("/tmp/"),
+                        name + " holds an absolute build path");
+                assertTrue(!text.contains(".debug_info"), name + " has debug sections");
+            }
+        }
+    }
+
     @Test
     void shippedLibrariesHaveNoAbsoluteRunpath() throws Exception {
         List<String> found = new ArrayList<>();
