@@ -376,8 +376,8 @@ static void test_amplification(int port) {
           error.error_code);
   long growth = status_kib("VmHWM:") - before;
   printf("amplification    on_error 2001, resident peak grew %ld MiB\n", growth / 1024);
-#if defined(__SANITIZE_ADDRESS__)
-  /* ASan keeps freed blocks (the receive buffer's growth, the fake server's
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  /* Sanitizers keep freed blocks (the receive buffer's growth, the fake server's
    * fragments) in quarantine: resident, but not the decoder's. */
   const long limit_mib = 128;
 #else

@@ -317,6 +317,8 @@ static void roster_apply_locked(struct recorder* r, enum event_kind kind, const 
   }
 }
 
+static void record_event(struct recorder* r, struct event event);
+
 static void record(struct recorder* r, enum event_kind kind, const otc_connection* c,
                    int error_code, const char* message) {
   struct event event = {.kind = kind, .error_code = error_code, .at_ms = now_ms()};
@@ -325,9 +327,21 @@ static void record(struct recorder* r, enum event_kind kind, const otc_connectio
     snprintf(event.data, sizeof event.data, "%s", otc_connection_get_data(c));
     event.reason = otc_connection_get_drop_reason(c);
     event.seq = otc_connection_get_event_seq(c);
+    event.epoch = otc_connection_get_event_epoch(c);
   } else if (message) {
     snprintf(event.data, sizeof event.data, "%s", message);
   }
+  record_event(r, event);
+}
+
+static void record_reason(struct recorder* r, enum event_kind kind,
+                          enum otc_connection_drop_reason reason) {
+  struct event event = {.kind = kind, .reason = reason, .at_ms = now_ms()};
+  record_event(r, event);
+}
+
+static void record_event(struct recorder* r, struct event event) {
+  enum event_kind kind = event.kind;
   pthread_mutex_lock(&r->lock);
   if (pthread_equal(pthread_self(), r->main_thread)) {
     r->on_library_thread_only = false;
@@ -363,16 +377,10 @@ static void on_reconnected(otc_session* s, void* user_data) {
 }
 
 static void on_disconnected(otc_session* s, void* user_data) {
-  const otc_connection* self = otc_session_get_connection(s);
-  struct recorder* r = user_data;
-  struct event event;
-  record(r, EV_DISCONNECTED, NULL, 0, NULL);
-  /* Keep the own connection's drop reason on the event. */
-  pthread_mutex_lock(&r->lock);
-  event = r->events[r->count - 1];
-  event.reason = otc_connection_get_drop_reason(self);
-  r->events[r->count - 1] = event;
-  pthread_mutex_unlock(&r->lock);
+  /* The event keeps the own connection's drop reason; recorded whole, since a
+   * waiting test may read it as soon as it is there. */
+  record_reason(user_data, EV_DISCONNECTED,
+                otc_connection_get_drop_reason(otc_session_get_connection(s)));
 }
 
 static void on_created(otc_session* s, void* user_data, const otc_connection* c) {
@@ -392,6 +400,21 @@ static void on_error(otc_session* s, void* user_data, const char* message,
                      enum otc_session_error_code code) {
   (void)s;
   record(user_data, EV_ERROR, NULL, (int)code, message);
+}
+
+static void on_batch_begin(otc_session* s, void* user_data) {
+  (void)s;
+  record(user_data, EV_BATCH_BEGIN, NULL, 0, NULL);
+}
+
+static void on_batch_end(otc_session* s, void* user_data) {
+  (void)s;
+  record(user_data, EV_BATCH_END, NULL, 0, NULL);
+}
+
+void recorder_batch_callbacks(otc_session_settings* settings) {
+  REQUIRE(otc_session_settings_set_batch_callbacks(settings, on_batch_begin, on_batch_end) ==
+              OTC_SUCCESS, "batch callbacks");
 }
 
 struct otc_session_callbacks recorder_callbacks(struct recorder* recorder) {
@@ -488,7 +511,8 @@ bool recorder_get(struct recorder* r, enum event_kind kind, int index, struct ev
 
 void recorder_dump(struct recorder* r, const char* name) {
   static const char* const kinds[] = {"connected", "reconnecting", "reconnected",
-                                      "disconnected", "created", "dropped", "error"};
+                                      "disconnected", "created", "dropped", "error",
+                                      "batch-begin", "batch-end"};
   pthread_mutex_lock(&r->lock);
   fprintf(stderr, "events of %s (%zu, roster %zu, duplicates %d, ghosts %d):\n", name,
           r->count, r->roster_count, r->duplicates, r->ghosts);

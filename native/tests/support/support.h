@@ -75,7 +75,9 @@ enum event_kind {
   EV_DISCONNECTED,
   EV_CREATED,
   EV_DROPPED,
-  EV_ERROR
+  EV_ERROR,
+  EV_BATCH_BEGIN, /* only with recorder_batch_callbacks() */
+  EV_BATCH_END
 };
 
 struct event {
@@ -84,6 +86,7 @@ struct event {
   char data[80];
   enum otc_connection_drop_reason reason;
   int64_t seq; /* otc_connection_get_event_seq(): -1 for roster and reconciliation */
+  int64_t epoch; /* otc_connection_get_event_epoch() */
   int error_code;
   int64_t at_ms;
 };
@@ -112,6 +115,8 @@ void recorder_init(struct recorder* recorder);
 void recorder_free(struct recorder* recorder);
 /* Callbacks that feed `recorder` (their user_data). */
 struct otc_session_callbacks recorder_callbacks(struct recorder* recorder);
+/* Sets batch callbacks that record EV_BATCH_BEGIN and EV_BATCH_END. */
+void recorder_batch_callbacks(otc_session_settings* settings);
 
 /* Number of events of `kind` (for `id` when not NULL). */
 int recorder_count(struct recorder* recorder, enum event_kind kind, const char* id);

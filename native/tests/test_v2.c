@@ -1,0 +1,349 @@
+/* Protocol v2, client side, against a scripted server in this process (the
+ * real server's v2 is tested by the other tests once it speaks it): the
+ * connect frame asks for v2; with a v2 server the client sends no pings and
+ * takes the server's pings as life; a resume carries epoch and lastSeq and
+ * applies replayed events with their true reasons and (epoch, seq); a
+ * `disconnected` answer to a resume is final; another error than 1006 during
+ * a resume is retried as a resume, after the server's retryAfterMs; batch
+ * callbacks frame each group of events. */
+
+#define _DEFAULT_SOURCE /* struct tcp_info */
+#include "support.h"
+
+#include <libwebsockets.h>
+#include <netinet/in.h>
+#include <linux/tcp.h> /* tcpi_bytes_received */
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/socket.h>
+
+enum scenario { PINGS, REPLAY, TOMBSTONE, RETRY };
+
+static atomic_int scenario;
+static atomic_bool stop_requested;
+static struct lws_context* server_context;
+
+/* First frames (connect or resume) the server got, in order. */
+static pthread_mutex_t frames_lock = PTHREAD_MUTEX_INITIALIZER;
+static char frames[8][1024];
+static int frame_count;
+static int64_t frame_at_ms[8];
+static atomic_int pings;
+static atomic_int server_fd;
+
+#define CONNECTED_V2 "{\"type\":\"connected\",\"protocol\":2,\"resumed\":false,\"sessionId\":\"v2\"," \
+  "\"connection\":{\"id\":\"me\",\"data\":\"\",\"creationTime\":1},\"resumeToken\":\"r1\"," \
+  "\"epoch\":7,\"seq\":10,\"connections\":[{\"id\":\"A\",\"data\":\"a\",\"creationTime\":2}]}"
+#define RESUMED_REPLAY "{\"type\":\"connected\",\"protocol\":2,\"resumed\":true,\"replay\":true," \
+  "\"sessionId\":\"v2\",\"connection\":{\"id\":\"me\",\"data\":\"\",\"creationTime\":1}," \
+  "\"resumeToken\":\"r2\",\"epoch\":7,\"seq\":11}"
+#define CREATED_B "{\"type\":\"events\",\"events\":[{\"seq\":11,\"type\":\"connectionCreated\"," \
+  "\"connection\":{\"id\":\"B\",\"data\":\"b\",\"creationTime\":3}}]}"
+#define REPLAYED "{\"type\":\"events\",\"events\":[" \
+  "{\"seq\":12,\"type\":\"connectionDestroyed\",\"reason\":\"clientDisconnected\"," \
+  "\"connection\":{\"id\":\"A\",\"data\":\"a\",\"creationTime\":2}}," \
+  "{\"seq\":13,\"type\":\"connectionCreated\",\"connection\":{\"id\":\"C\",\"data\":\"\",\"creationTime\":4}}," \
+  "{\"seq\":14,\"type\":\"connectionDestroyed\",\"reason\":\"forceDisconnected\"," \
+  "\"connection\":{\"id\":\"C\",\"data\":\"\",\"creationTime\":4}}]}"
+
+struct peer {
+  const char* out[4]; /* frames to send, in order */
+  int sent;
+  bool close_after; /* close once `out` is sent */
+  bool pinging;
+  bool ping_due;
+};
+
+static void script(struct peer* peer, int k) {
+  switch ((enum scenario)atomic_load(&scenario)) {
+    case PINGS:
+      peer->out[0] = CONNECTED_V2;
+      peer->pinging = true;
+      break;
+    case REPLAY:
+      peer->out[0] = k == 0 ? CONNECTED_V2 : RESUMED_REPLAY;
+      peer->out[1] = k == 0 ? CREATED_B : REPLAYED;
+      break;
+    case TOMBSTONE:
+      peer->out[0] = k == 0 ? CONNECTED_V2
+                            : "{\"type\":\"disconnected\",\"reason\":\"forceDisconnected\"}";
+      peer->close_after = k > 0;
+      break;
+    case RETRY:
+      peer->out[0] = k == 0 ? CONNECTED_V2
+                     : k == 1 ? "{\"type\":\"error\",\"code\":1023,\"message\":\"busy\",\"retryAfterMs\":400}"
+                              : RESUMED_REPLAY;
+      peer->close_after = k == 1;
+      break;
+  }
+}
+
+static int server_callback(struct lws* wsi, enum lws_callback_reasons reason, void* user,
+                           void* in, size_t len) {
+  struct peer* peer = user;
+  switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+      memset(peer, 0, sizeof *peer);
+      atomic_store(&server_fd, (int)lws_get_socket_fd(wsi));
+      break;
+    case LWS_CALLBACK_RECEIVE: {
+      if (peer->out[0]) {
+        break; /* only the first frame is scripted */
+      }
+      pthread_mutex_lock(&frames_lock);
+      int k = frame_count;
+      if (frame_count < 8) {
+        snprintf(frames[frame_count], sizeof frames[0], "%.*s", (int)len, (const char*)in);
+        frame_at_ms[frame_count++] = now_ms();
+      }
+      pthread_mutex_unlock(&frames_lock);
+      script(peer, k);
+      lws_callback_on_writable(wsi);
+      break;
+    }
+    case LWS_CALLBACK_TIMER:
+      peer->ping_due = true;
+      lws_callback_on_writable(wsi);
+      lws_set_timer_usecs(wsi, 250 * LWS_US_PER_MS);
+      break;
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+      unsigned char buffer[LWS_PRE + 1024];
+      if (peer->ping_due) {
+        peer->ping_due = false;
+        atomic_fetch_add(&pings, 1);
+        return lws_write(wsi, buffer + LWS_PRE, 0, LWS_WRITE_PING) < 0 ? -1 : 0;
+      }
+      if (peer->sent < 4 && peer->out[peer->sent]) {
+        const char* text = peer->out[peer->sent++];
+        size_t n = strlen(text);
+        memcpy(buffer + LWS_PRE, text, n);
+        if (lws_write(wsi, buffer + LWS_PRE, n, LWS_WRITE_TEXT) < 0) {
+          return -1;
+        }
+        lws_callback_on_writable(wsi);
+        if (peer->pinging && peer->sent == 1) {
+          lws_set_timer_usecs(wsi, 250 * LWS_US_PER_MS);
+        }
+        return 0;
+      }
+      return peer->close_after ? -1 : 0;
+    }
+    default:
+      break;
+  }
+  return 0;
+}
+
+static const struct lws_protocols server_protocols[] = {
+    {.name = "v2", .callback = server_callback, .per_session_data_size = sizeof(struct peer),
+     .rx_buffer_size = 4096},
+    {0},
+};
+
+static void* server_main(void* unused) {
+  (void)unused;
+  while (!atomic_load(&stop_requested)) {
+    lws_service(server_context, 0);
+  }
+  return NULL;
+}
+
+static void frame(int index, char* out) {
+  pthread_mutex_lock(&frames_lock);
+  snprintf(out, 1024, "%s", index < frame_count ? frames[index] : "");
+  pthread_mutex_unlock(&frames_lock);
+}
+
+static int frames_seen(void) {
+  pthread_mutex_lock(&frames_lock);
+  int count = frame_count;
+  pthread_mutex_unlock(&frames_lock);
+  return count;
+}
+
+static otc_session* start(int port, struct recorder* r, enum scenario which) {
+  pthread_mutex_lock(&frames_lock);
+  frame_count = 0;
+  pthread_mutex_unlock(&frames_lock);
+  atomic_store(&scenario, which);
+  recorder_init(r);
+  otc_session_settings* settings = otc_session_settings_new();
+  char url[64];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/v1/ws", port);
+  REQUIRE(otc_session_settings_set_server_url(settings, url) == OTC_SUCCESS, "url");
+  REQUIRE(otc_session_settings_set_heartbeat(settings, 200, 1000) == OTC_SUCCESS, "heartbeat");
+  REQUIRE(otc_session_settings_set_reconnection(settings, 50, 200, 10000) == OTC_SUCCESS, "rc");
+  recorder_batch_callbacks(settings);
+  struct otc_session_callbacks callbacks = recorder_callbacks(r);
+  otc_session* session = otc_session_new_with_settings(TEST_API_KEY, "v2", &callbacks, settings);
+  otc_session_settings_delete(settings);
+  REQUIRE(session && otc_session_connect(session, "token") == OTC_SUCCESS, "connect");
+  REQUIRE(recorder_wait(r, EV_CONNECTED, NULL, 1, 10000), "connected");
+  char first[1024];
+  frame(0, first);
+  REQUIRE(strstr(first, "\"type\":\"connect\"") && strstr(first, "\"protocol\":2"),
+          "the connect frame asks for v2: %s", first);
+  return session;
+}
+
+static uint64_t server_bytes_received(void) {
+  struct tcp_info info;
+  socklen_t length = sizeof info;
+  REQUIRE(getsockopt(atomic_load(&server_fd), IPPROTO_TCP, TCP_INFO, &info, &length) == 0,
+          "TCP_INFO");
+  return info.tcpi_bytes_received;
+}
+
+/* Only the server pings; the client answers and stays connected, and sends
+ * nothing else: an empty masked pong is 6 bytes, so 6 per ping at most.
+ * (libwebsockets' server side does not report pongs, hence TCP_INFO.) */
+static void test_pings(int port) {
+  struct recorder r;
+  otc_session* session = start(port, &r, PINGS);
+  sleep_ms(300);
+  uint64_t bytes = server_bytes_received();
+  int pings_before = atomic_load(&pings);
+  sleep_ms(3000); /* three client timeouts */
+  uint64_t sent = server_bytes_received() - bytes;
+  int pinged = atomic_load(&pings) - pings_before;
+  REQUIRE(pinged >= 8, "the server sent %d pings", pinged);
+  REQUIRE(sent >= (uint64_t)(pinged - 2) * 6, "pings unanswered: %llu bytes for %d pings",
+          (unsigned long long)sent, pinged);
+  REQUIRE(sent <= (uint64_t)(pinged + 1) * 6, "the client sent %llu bytes for %d pings",
+          (unsigned long long)sent, pinged);
+  REQUIRE(recorder_count(&r, EV_RECONNECTING, NULL) == 0, "server pings are life");
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("pings            no client pings (%llu bytes for %d pings), still connected\n",
+         (unsigned long long)sent, pinged);
+}
+
+static bool batch_around(struct recorder* r, size_t from, const enum event_kind* kinds, size_t n) {
+  pthread_mutex_lock(&r->lock);
+  bool ok = r->count >= from + n + 2 && r->events[from].kind == EV_BATCH_BEGIN &&
+            r->events[from + n + 1].kind == EV_BATCH_END;
+  for (size_t i = 0; ok && i < n; i++) {
+    ok = r->events[from + 1 + i].kind == kinds[i];
+  }
+  pthread_mutex_unlock(&r->lock);
+  return ok;
+}
+
+static size_t index_of(struct recorder* r, enum event_kind kind, int nth) {
+  pthread_mutex_lock(&r->lock);
+  size_t found = SIZE_MAX;
+  for (size_t i = 0; i < r->count && found == SIZE_MAX; i++) {
+    if (r->events[i].kind == kind && nth-- == 0) {
+      found = i;
+    }
+  }
+  pthread_mutex_unlock(&r->lock);
+  return found;
+}
+
+static void test_replay(int port) {
+  struct recorder r;
+  otc_session* session = start(port, &r, REPLAY);
+  REQUIRE(recorder_wait(&r, EV_CREATED, "B", 1, 10000), "B");
+  REQUIRE(otc_session_test_drop_socket(session) == OTC_SUCCESS, "drop");
+  REQUIRE(recorder_wait(&r, EV_DROPPED, "C", 1, 10000), "C replayed");
+  char resume[1024];
+  frame(1, resume);
+  REQUIRE(strstr(resume, "\"type\":\"resume\"") && strstr(resume, "\"epoch\":7") &&
+              strstr(resume, "\"lastSeq\":11") && strstr(resume, "\"protocol\":2") &&
+              strstr(resume, "\"resumeToken\":\"r1\""),
+          "resume frame: %s", resume);
+  struct event a, c, b;
+  REQUIRE(recorder_get(&r, EV_DROPPED, 0, &a) && strcmp(a.id, "A") == 0, "A dropped first");
+  REQUIRE(a.reason == OTC_CONNECTION_DROP_REASON_CLIENT_DISCONNECTED && a.seq == 12 &&
+              a.epoch == 7, "A: true reason, (7, 12): %d (%lld, %lld)", a.reason,
+          (long long)a.epoch, (long long)a.seq);
+  REQUIRE(recorder_get(&r, EV_DROPPED, 1, &c) &&
+              c.reason == OTC_CONNECTION_DROP_REASON_FORCE_DISCONNECTED && c.seq == 14,
+          "C force-disconnected at 14");
+  REQUIRE(recorder_get(&r, EV_CREATED, 1, &b) && strcmp(b.id, "B") == 0 && b.seq == 11 &&
+              b.epoch == 7, "B created at (7, 11)");
+  REQUIRE(recorder_count(&r, EV_RECONNECTED, NULL) == 1, "reconnected");
+  REQUIRE(recorder_wait_roster(&r, 1, 1000) && recorder_roster_has(&r, "B"), "roster: B");
+  /* Batches: roster [A] after on_connected; [B]; the replayed [A-, C+, C-]. */
+  REQUIRE(recorder_wait(&r, EV_BATCH_END, NULL, 3, 10000), "three batch ends");
+  enum event_kind one_created[] = {EV_CREATED};
+  enum event_kind replayed[] = {EV_DROPPED, EV_CREATED, EV_DROPPED};
+  REQUIRE(batch_around(&r, index_of(&r, EV_CONNECTED, 0) + 1, one_created, 1), "roster batch");
+  REQUIRE(batch_around(&r, index_of(&r, EV_CREATED, 1) - 1, one_created, 1), "B's batch");
+  REQUIRE(batch_around(&r, index_of(&r, EV_DROPPED, 0) - 1, replayed, 3), "replayed batch");
+  REQUIRE(recorder_count(&r, EV_BATCH_BEGIN, NULL) == 3 &&
+              recorder_count(&r, EV_BATCH_END, NULL) == 3, "three batches");
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("replay           true reasons, (epoch, seq), batches\n");
+}
+
+static void test_tombstone(int port) {
+  struct recorder r;
+  otc_session* session = start(port, &r, TOMBSTONE);
+  REQUIRE(otc_session_test_drop_socket(session) == OTC_SUCCESS, "drop");
+  REQUIRE(recorder_wait(&r, EV_DISCONNECTED, NULL, 1, 10000), "on_disconnected");
+  struct event ended;
+  recorder_get(&r, EV_DISCONNECTED, 0, &ended);
+  if (ended.reason != OTC_CONNECTION_DROP_REASON_FORCE_DISCONNECTED) {
+    recorder_dump(&r, "tombstone");
+  }
+  REQUIRE(ended.reason == OTC_CONNECTION_DROP_REASON_FORCE_DISCONNECTED, "own reason %d",
+          ended.reason);
+  sleep_ms(1000);
+  REQUIRE(frames_seen() == 2, "no rejoin after a tombstone: %d frames", frames_seen());
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("tombstone        final, no rejoin\n");
+}
+
+static void test_retry(int port) {
+  struct recorder r;
+  otc_session* session = start(port, &r, RETRY);
+  REQUIRE(otc_session_test_drop_socket(session) == OTC_SUCCESS, "drop");
+  REQUIRE(recorder_wait(&r, EV_RECONNECTED, NULL, 1, 10000), "reconnected");
+  char second[1024];
+  frame(2, second);
+  REQUIRE(strstr(second, "\"type\":\"resume\""), "after 1023, a resume again: %s", second);
+  pthread_mutex_lock(&frames_lock);
+  int64_t waited = frame_at_ms[2] - frame_at_ms[1];
+  pthread_mutex_unlock(&frames_lock);
+  REQUIRE(waited >= 400, "retried after %lld ms, before retryAfterMs 400", (long long)waited);
+  REQUIRE(recorder_count(&r, EV_DISCONNECTED, NULL) == 0, "not ended");
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("retry            1023 during a resume: resumed again after %lld ms\n",
+         (long long)waited);
+}
+
+int main(void) {
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  info.port = 0;
+  info.iface = "127.0.0.1";
+  info.protocols = server_protocols;
+  info.gid = -1;
+  info.uid = -1;
+  lws_set_log_level(LLL_ERR, NULL);
+  server_context = lws_create_context(&info);
+  REQUIRE(server_context, "server context");
+  int port = lws_get_vhost_listen_port(lws_get_vhost_by_name(server_context, "default"));
+  pthread_t thread;
+  REQUIRE(pthread_create(&thread, NULL, server_main, NULL) == 0, "server thread");
+  REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
+  test_pings(port);
+  test_replay(port);
+  if (getenv("V2_DEBUG")) {
+    otc_log_enable(OTC_LOG_LEVEL_ALL);
+  }
+  test_tombstone(port);
+  test_retry(port);
+  REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
+  atomic_store(&stop_requested, true);
+  lws_cancel_service(server_context);
+  pthread_join(thread, NULL);
+  lws_context_destroy(server_context);
+  printf("v2 tests passed\n");
+  return 0;
+}
