@@ -31,6 +31,11 @@ otc_session* otc_session_new_with_settings(const char* apikey, const char* sessi
     otc_log(OTC_LOG_LEVEL_ERROR, "otc_session_new: API key, session ID and callbacks are required");
     return NULL;
   }
+  if (callbacks->reserved) {
+    /* Kept for a future versioned extension of the struct. */
+    otc_log(OTC_LOG_LEVEL_ERROR, "otc_session_new: callbacks.reserved must be NULL");
+    return NULL;
+  }
   struct session* s = otc_calloc(1, sizeof *s);
   if (!s) {
     return NULL;

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -50,6 +51,32 @@ static void test_null_everywhere(void) {
   REQUIRE(otc_connection_copy(NULL) == NULL, "conn copy");
   REQUIRE(otc_connection_delete(NULL) == OTC_ERROR_INVALID_PARAM, "conn delete");
   REQUIRE(otc_connection_get_drop_reason(NULL) == OTC_CONNECTION_DROP_REASON_NONE, "reason");
+}
+
+/* OpenTok's field order (Vonage's session.h): positional initializers written
+ * for OpenTok bind the same callbacks. */
+#define FIELD_AT(field, index) \
+  _Static_assert(offsetof(struct otc_session_callbacks, field) == (index) * sizeof(void (*)(void)), \
+                 #field " is not field " #index " as in OpenTok")
+FIELD_AT(on_connected, 0);
+FIELD_AT(on_disconnected, 1);
+FIELD_AT(on_connection_created, 2);
+FIELD_AT(on_connection_dropped, 3);
+FIELD_AT(on_stream_received, 4);
+FIELD_AT(on_signal_received, 10);
+FIELD_AT(on_reconnection_started, 11);
+FIELD_AT(on_reconnected, 12);
+FIELD_AT(on_archive_started, 13);
+FIELD_AT(on_error, 15);
+FIELD_AT(user_data, 16);
+FIELD_AT(reserved, 17);
+_Static_assert(sizeof(struct otc_session_callbacks) == 18 * sizeof(void*), "OpenTok's size");
+
+static void test_callbacks_struct(void) {
+  struct otc_session_callbacks callbacks = {0};
+  int something;
+  callbacks.reserved = &something;
+  REQUIRE(otc_session_new(TEST_API_KEY, "s", &callbacks) == NULL, "reserved must be NULL");
 }
 
 static void test_strings(void) {
@@ -332,6 +359,7 @@ int main(void) {
   test_not_initialized();
   REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
   REQUIRE(otc_init(NULL) == OTC_ERROR_INVALID_STATE, "init twice");
+  test_callbacks_struct();
   test_handles_and_states();
   test_inject();
   test_delete_inside_callback();

@@ -86,12 +86,14 @@ enum otc_session_error_code {
   OTC_SESSION_UNEXPECTED_GET_SESSION_INFO_REPONSE = 2001
 };
 
-/* OpenTok's callback struct, same field order and types. NULL fields are
- * skipped. The struct is copied by otc_session_new(). */
+/* OpenTok's callback struct: the same fields, types and order as OpenTok's
+ * Linux SDK (on_connected, on_disconnected, on_connection_created, ...), so
+ * that positional initializers bind the same callbacks. NULL fields are
+ * skipped. The struct is copied by otc_session_new(). Its layout is frozen:
+ * libotc never adds a field to it (extensions are settings setters, below),
+ * and `reserved` must be NULL. */
 struct otc_session_callbacks {
   void (*on_connected)(otc_session* session, void* user_data);
-  void (*on_reconnection_started)(otc_session* session, void* user_data);
-  void (*on_reconnected)(otc_session* session, void* user_data);
   void (*on_disconnected)(otc_session* session, void* user_data);
   void (*on_connection_created)(otc_session* session, void* user_data,
                                 const otc_connection* connection);
@@ -124,6 +126,8 @@ struct otc_session_callbacks {
   void (*on_signal_received)(otc_session* session, void* user_data,
                              const char* type, const char* signal,
                              const otc_connection* connection);
+  void (*on_reconnection_started)(otc_session* session, void* user_data);
+  void (*on_reconnected)(otc_session* session, void* user_data);
   /* Never called (no archives in Rollcall). */
   void (*on_archive_started)(otc_session* session, void* user_data,
                              const char* archive_id, const char* name);
