@@ -95,7 +95,7 @@ static int rc_jni_setup(JNIEnv* env) {
     return -4;
   }
   rc_state_method = env->GetStaticMethodID(cls, "state", "(JI[B[BJ)Z");
-  rc_created_method = env->GetStaticMethodID(cls, "created", "(JJJ[B[B)Z");
+  rc_created_method = env->GetStaticMethodID(cls, "created", "(JJJ[BI)Z");
   rc_dropped_method = env->GetStaticMethodID(cls, "dropped", "(JJIJ)Z");
   rc_error_method = env->GetStaticMethodID(cls, "error", "(JI[B)Z");
   rc_log_method = env->GetStaticMethodID(cls, "log", "(I[B)V");
@@ -164,8 +164,36 @@ static jbyteArray rc_bytes(JNIEnv* env, const char* text, int* failed) {
   return bytes;
 }
 
+/* A created event: ID and data in one byte[] (one JNI allocation, not two),
+ * split at the ID's length in Java. */
+static int rc_deliver_created(JNIEnv* env, const struct rc_event* event) {
+  jsize id_length = (jsize)strlen(event->id);
+  jsize data_length = event->data ? (jsize)strlen(event->data) : 0;
+  jbyteArray bytes = env->NewByteArray(id_length + data_length);
+  if (!bytes) {
+    env->ExceptionClear();
+    return 0;
+  }
+  env->SetByteArrayRegion(bytes, 0, id_length, (const jbyte*)event->id);
+  if (data_length) {
+    env->SetByteArrayRegion(bytes, id_length, data_length, (const jbyte*)event->data);
+  }
+  jboolean taken = env->CallStaticBooleanMethod(rc_upcalls, rc_created_method, (jlong)event->handle,
+                                                (jlong)event->key, (jlong)event->time, bytes,
+                                                (jint)id_length);
+  if (env->ExceptionCheck()) {
+    env->ExceptionClear();
+    taken = JNI_FALSE;
+  }
+  env->DeleteLocalRef(bytes);
+  return taken == JNI_TRUE;
+}
+
 /* Offers one event to Java: 1 when it was taken. Never leaves an exception pending. */
 static int rc_deliver(JNIEnv* env, const struct rc_event* event) {
+  if (event->kind == RC_KIND_CREATED) {
+    return rc_deliver_created(env, event);
+  }
   int failed = 0;
   jboolean taken = JNI_FALSE;
   jbyteArray id = rc_bytes(env, event->id, &failed);
@@ -177,9 +205,7 @@ static int rc_deliver(JNIEnv* env, const struct rc_event* event) {
                                              (jint)event->code, id, data, (jlong)event->time);
         break;
       case RC_KIND_CREATED:
-        taken = env->CallStaticBooleanMethod(rc_upcalls, rc_created_method, (jlong)event->handle,
-                                             (jlong)event->key, (jlong)event->time, id, data);
-        break;
+        break; /* rc_deliver_created */
       case RC_KIND_DROPPED:
         rc_dropped_id = event->id;
         taken = env->CallStaticBooleanMethod(rc_upcalls, rc_dropped_method, (jlong)event->handle,

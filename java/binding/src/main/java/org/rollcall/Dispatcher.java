@@ -1,5 +1,7 @@
 package org.rollcall;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A listener that throws is logged and the next call runs. After {@link #close()} returns, no
  * call starts, and none is still running except the caller's own. {@link Watchdog} reads
- * {@link #runningSince} to report listeners that hold their thread too long.
+ * {@link #runningOn()} and {@link #callsStarted()} to report listeners that hold their thread too long.
  */
 final class Dispatcher {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
@@ -52,11 +54,28 @@ final class Dispatcher {
     /** Held while a listener runs. */
     private final Object running = new Object();
 
-    /** System.nanoTime() when the running call started, 0 when none runs; for the watchdog. */
-    volatile long runningSince;
-    volatile Thread runningOn;
-    /** Whether the watchdog already warned about the running call. */
-    volatile boolean warned;
+    /**
+     * For the watchdog, cheap to write (no clock read per call): the thread of the running call
+     * ({@code null} when none runs) and how many calls have started.
+     */
+    private Thread runningOn;
+    private long callsStarted;
+    private static final VarHandle RUNNING_ON;
+    private static final VarHandle CALLS_STARTED;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            RUNNING_ON = lookup.findVarHandle(Dispatcher.class, "runningOn", Thread.class);
+            CALLS_STARTED = lookup.findVarHandle(Dispatcher.class, "callsStarted", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    /** The watchdog's own notes: the call it last saw running, since when, and whether it warned. */
+    long watchedCall = -1;
+    long watchedSince;
+    long warnedCall = -1;
 
     final AtomicLong discardedEvents = new AtomicLong();
 
@@ -228,18 +247,27 @@ final class Dispatcher {
             if (closed) {
                 return;
             }
-            warned = false;
-            runningOn = Thread.currentThread();
-            runningSince = System.nanoTime() | 1; // never 0 while running
+            // Release stores: ordered for the watchdog, without a full fence per call.
+            CALLS_STARTED.setRelease(this, callsStarted + 1); // only the running thread writes it
+            RUNNING_ON.setRelease(this, Thread.currentThread());
             try {
                 call.run();
             } catch (Throwable t) {
                 safeWarn(t);
             } finally {
-                runningSince = 0;
-                runningOn = null;
+                RUNNING_ON.setRelease(this, null);
             }
         }
+    }
+
+    /** The thread of the running call, {@code null} when none runs (for the watchdog). */
+    Thread runningOn() {
+        return (Thread) RUNNING_ON.getAcquire(this);
+    }
+
+    /** How many calls have started (for the watchdog). */
+    long callsStarted() {
+        return (long) CALLS_STARTED.getAcquire(this);
     }
 
     static void safeWarn(Throwable t) {

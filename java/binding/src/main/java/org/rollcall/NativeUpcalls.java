@@ -32,11 +32,12 @@ final class NativeUpcalls {
         }
     }
 
-    static boolean created(long handle, long key, long creationTime, byte[] id, byte[] data) {
+    /** {@code idAndData}: the ID's bytes, then the data's; the ID is {@code idLength} bytes. */
+    static boolean created(long handle, long key, long creationTime, byte[] idAndData, int idLength) {
         try {
             Session session = NativeLibrary.session(handle);
-            return session == null
-                    || session.router().connectionCreated(key, creationTime, Utf8.decode(id), Utf8.decode(data));
+            return session == null || session.router().connectionCreated(key, creationTime,
+                    Utf8.decode(idAndData, 0, idLength), Utf8.decode(idAndData, idLength, idAndData.length - idLength));
         } catch (Throwable t) {
             return failed(t);
         }

@@ -21,6 +21,11 @@ final class Utf8 {
         return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 
+    /** As {@link #decode(byte[])}, for {@code length} bytes from {@code offset}. */
+    static String decode(byte[] bytes, int offset, int length) {
+        return new String(bytes, offset, length, StandardCharsets.UTF_8);
+    }
+
     /**
      * A NUL-terminated UTF-8 copy of {@code text} in native memory, for a {@code const char*};
      * close it after the call.

@@ -35,17 +35,31 @@ final class Watchdog {
         thread.start();
     }
 
+    /**
+     * A call counts as held from the first round that sees it running, so the WARN comes between
+     * {@link #LIMIT_MS} and {@link #LIMIT_MS} + {@link #PERIOD_MS} after the call started: the
+     * listener's thread reads no clock.
+     */
     private static void check(Iterable<Dispatcher> dispatchers) {
         try {
             long now = System.nanoTime();
             for (Dispatcher dispatcher : dispatchers) {
-                long since = dispatcher.runningSince;
-                Thread thread = dispatcher.runningOn;
-                if (since == 0 || thread == null || dispatcher.warned
-                        || now - since < TimeUnit.MILLISECONDS.toNanos(LIMIT_MS)) {
+                Thread thread = dispatcher.runningOn();
+                long call = dispatcher.callsStarted();
+                if (thread == null) {
+                    dispatcher.watchedCall = -1;
                     continue;
                 }
-                dispatcher.warned = true;
+                if (call != dispatcher.watchedCall) {
+                    dispatcher.watchedCall = call;
+                    dispatcher.watchedSince = now;
+                    continue;
+                }
+                if (dispatcher.warnedCall == call
+                        || now - dispatcher.watchedSince < TimeUnit.MILLISECONDS.toNanos(LIMIT_MS)) {
+                    continue;
+                }
+                dispatcher.warnedCall = call;
                 log.warn("A listener of session {} has held thread {} for more than {} ms; {}", dispatcher.sessionId,
                         thread.getName(), LIMIT_MS, dispatcher.isDirect()
                                 ? "it runs on libotc's library thread, so every session of the JVM waits for it"
