@@ -1,5 +1,6 @@
 /* libotc's own allocations go through here, so that a test can make the Nth
- * one fail (otc_test_fail_allocation in <otc/testing.h>) and check every
+ * one fail (otc_test_fail_allocation in <otc/testing.h>, through
+ * otc_private_fail_allocation) and check every
  * out-of-memory path. Off, the cost is one relaxed atomic load. */
 
 #include "internal.h"
@@ -17,7 +18,7 @@ static bool should_fail(void) {
   return __atomic_sub_fetch(&countdown, 1, __ATOMIC_RELAXED) == 0;
 }
 
-void otc_test_fail_allocation(long n) {
+void otc_private_fail_allocation(long n) {
   __atomic_store_n(&countdown, n > 0 ? n : 0, __ATOMIC_RELAXED);
 }
 

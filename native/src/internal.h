@@ -9,7 +9,8 @@
 #endif
 
 #include <otc/otc.h>
-#include <otc/testing.h>
+
+#include "private.h"
 
 #include <libwebsockets.h>
 #include <pthread.h>

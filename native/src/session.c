@@ -128,15 +128,15 @@ otc_status otc_session_disconnect(otc_session* session) {
   return post_if(session, CMD_DISCONNECT, USER_ACTIVE, USER_DISCONNECTING, NULL, 0);
 }
 
-otc_status otc_session_test_inject_connection_events(otc_session* session, int count) {
+otc_status otc_private_test_command(otc_session* session, enum otc_private_command command,
+                                    int count) {
+  if (command == OTC_PRIVATE_DROP_SOCKET) {
+    return post_if(session, CMD_DROP_SOCKET, USER_ACTIVE, USER_ACTIVE, NULL, 0);
+  }
   if (count < 0) {
     return is_live(session) ? OTC_ERROR_INVALID_PARAM : OTC_ERROR_INVALID_HANDLE;
   }
   return post_if(session, CMD_INJECT, USER_IDLE, USER_IDLE, NULL, count);
-}
-
-otc_status otc_session_test_drop_socket(otc_session* session) {
-  return post_if(session, CMD_DROP_SOCKET, USER_ACTIVE, USER_ACTIVE, NULL, 0);
 }
 
 otc_status otc_session_delete(otc_session* session) {
