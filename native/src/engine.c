@@ -304,7 +304,8 @@ static void end_session(struct session* s, int64_t code, const char* message) {
 
 static void retry_fired(lws_sorted_usec_list_t* timer) {
   struct session* s = lws_container_of(timer, struct session, retry_timer);
-  if (s->phase == PHASE_RECONNECTING && s->socket == SOCKET_NONE) {
+  if ((s->phase == PHASE_RECONNECTING || s->phase == PHASE_CONNECTING) &&
+      s->socket == SOCKET_NONE) {
     open_socket(s);
   }
 }
@@ -735,6 +736,12 @@ static void handle_events(struct session* s, struct wire_message* m) {
   }
 }
 
+/* A first connection keeps retrying refusals (1023) until give_up_after_ms. */
+static bool connect_may_retry(const struct session* s) {
+  int limit = s->settings.give_up_after_ms;
+  return limit == 0 || lws_now_usecs() - s->connect_started < ms(limit);
+}
+
 static bool is_authorization_error(int64_t code) {
   return code == OTC_SESSION_AUTHORIZATION_FAILURE || code == OTC_SESSION_INVALID_SESSION;
 }
@@ -767,6 +774,14 @@ static void handle_error(struct session* s, struct wire_message* m) {
     /* Any other error during a resume (1023 in a reconnect storm, say):
      * resume again later. */
     emit_error(s, code, description);
+    schedule_retry(s, false);
+  } else if (s->phase == PHASE_CONNECTING && code == OTC_SESSION_CONNECTION_REFUSED &&
+             connect_may_retry(s)) {
+    /* An overloaded or rate-limiting server refuses new connections for a
+     * while (protocol.md "Load and admission"): try again after its
+     * retryAfterMs plus jitter, until the give-up time. */
+    otc_log(OTC_LOG_LEVEL_INFO, "session %s: connection refused (%s), retrying",
+            s->session_id, description);
     schedule_retry(s, false);
   } else if (s->phase == PHASE_CONNECTING || is_authorization_error(code)) {
     end_session(s, code, description);
@@ -1043,6 +1058,8 @@ static void run_connect(struct session* s, char* token) {
   s->announced = false;
   s->resume_rejected = false;
   s->phase = PHASE_CONNECTING;
+  s->attempt = 1; /* a refused first connect backs off from initial_backoff_ms */
+  s->connect_started = lws_now_usecs();
   open_socket(s);
 }
 

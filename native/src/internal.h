@@ -323,6 +323,7 @@ struct session {
   int64_t epoch;    /* of the last `connected`; 0 from a v1 server */
   int protocol;     /* negotiated on the current connection: 1 or 2 (no client pings) */
   int retry_after_ms; /* the server's hint from its last error, for the next retry */
+  lws_usec_t connect_started; /* when otc_session_connect's attempt began */
   bool in_batch;    /* on_batch_begin delivered, on_batch_end due */
   struct roster roster;
   char* outgoing; /* connect/resume frame waiting for writability (LWS_PRE first) */

@@ -4,8 +4,9 @@
  * takes the server's pings as life; a resume carries epoch and lastSeq and
  * applies replayed events with their true reasons and (epoch, seq); a
  * `disconnected` answer to a resume is final; another error than 1006 during
- * a resume is retried as a resume, after the server's retryAfterMs; batch
- * callbacks frame each group of events. */
+ * a resume is retried as a resume, after the server's retryAfterMs, and a
+ * refused first connect is retried too; batch callbacks frame each group of
+ * events. */
 
 #define _DEFAULT_SOURCE /* struct tcp_info */
 #include "support.h"
@@ -17,7 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum scenario { PINGS, REPLAY, TOMBSTONE, RETRY };
+enum scenario { PINGS, REPLAY, TOMBSTONE, RETRY, REFUSED };
 
 static atomic_int scenario;
 static atomic_bool stop_requested;
@@ -68,6 +69,11 @@ static void script(struct peer* peer, int k) {
       peer->out[0] = k == 0 ? CONNECTED_V2
                             : "{\"type\":\"disconnected\",\"reason\":\"forceDisconnected\"}";
       peer->close_after = k > 0;
+      break;
+    case REFUSED:
+      peer->out[0] = k == 0 ? "{\"type\":\"error\",\"code\":1023,\"message\":\"overloaded\",\"retryAfterMs\":300}"
+                            : CONNECTED_V2;
+      peer->close_after = k == 0;
       break;
     case RETRY:
       peer->out[0] = k == 0 ? CONNECTED_V2
@@ -317,6 +323,25 @@ static void test_retry(int port) {
          (long long)waited);
 }
 
+/* A first connect refused with 1023 (an overloaded server) is retried after
+ * retryAfterMs, not ended. */
+static void test_refused(int port) {
+  struct recorder r;
+  otc_session* session = start(port, &r, REFUSED);
+  REQUIRE(frames_seen() == 2, "two connects: %d", frames_seen());
+  char second[1024];
+  frame(1, second);
+  REQUIRE(strstr(second, "\"type\":\"connect\""), "connect again: %s", second);
+  pthread_mutex_lock(&frames_lock);
+  int64_t waited = frame_at_ms[1] - frame_at_ms[0];
+  pthread_mutex_unlock(&frames_lock);
+  REQUIRE(waited >= 300, "retried after %lld ms, before retryAfterMs 300", (long long)waited);
+  REQUIRE(recorder_count(&r, EV_ERROR, NULL) == 0, "a refusal that heals is no error");
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("refused          1023 on connect: connected after %lld ms\n", (long long)waited);
+}
+
 int main(void) {
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
@@ -339,6 +364,7 @@ int main(void) {
   }
   test_tombstone(port);
   test_retry(port);
+  test_refused(port);
   REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
   atomic_store(&stop_requested, true);
   lws_cancel_service(server_context);

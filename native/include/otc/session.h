@@ -36,7 +36,15 @@
  *    (OTC_SESSION_CONNECTION_FAILED) then on_disconnected.
  *  - on_disconnected ends a session that was connected, or that the
  *    application disconnected. A first connection attempt that fails ends
- *    with on_error alone (the session can then be connected again).
+ *    with on_error alone (the session can then be connected again), except
+ *    a refusal by a busy server (1023), which is retried after the server's
+ *    retryAfterMs plus jitter until the give-up time.
+ *  - Protocol v2 (docs/protocol.md) is asked for and used when the server
+ *    speaks it, else v1: with v2 the client sends no pings (it answers the
+ *    server's), and a resume replays the missed events with their true
+ *    reasons. A `disconnected` answer (forceDisconnected) is final. During
+ *    a resume only error 1006 means "join again as a new connection"; any
+ *    other error is reported with on_error and the resume is retried later.
  *  - on_error with an authorization error (1004, 1005) or a malformed server
  *    frame (OTC_SESSION_UNEXPECTED_GET_SESSION_INFO_REPONSE) is final: no
  *    retry; on_disconnected follows if the session had connected. Other server
