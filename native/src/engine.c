@@ -359,6 +359,12 @@ static void schedule_retry(struct session* s, bool at_once) {
 }
 
 static void start_reconnection(struct session* s) {
+  if (!wants_events(s)) {
+    /* The application already called otc_session_disconnect (its command is
+     * queued): no reconnection to announce, the session just ends. */
+    end_session(s, 0, NULL);
+    return;
+  }
   s->phase = PHASE_RECONNECTING;
   s->attempt = 0;
   s->resume_rejected = false;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static otc_session* new_session(const struct otc_session_callbacks* callbacks) {
@@ -352,6 +353,40 @@ static void test_logging(void) {
   otc_log_enable(OTC_LOG_LEVEL_ERROR);
 }
 
+/* OTC_SERVER_URL names the server when the application set none. */
+static void test_server_url_from_environment(void) {
+  struct otc_session_callbacks callbacks = {0};
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t length = sizeof address;
+  REQUIRE(bind(listener, (struct sockaddr*)&address, length) == 0 && listen(listener, 8) == 0 &&
+              getsockname(listener, (struct sockaddr*)&address, &length) == 0, "listener");
+  char url[64];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/v1/ws", ntohs(address.sin_port));
+
+  REQUIRE(setenv("OTC_SERVER_URL", "not a url", 1) == 0, "setenv");
+  REQUIRE(otc_session_new(TEST_API_KEY, "env", &callbacks) == NULL, "a bad OTC_SERVER_URL fails");
+  otc_session_settings* settings = otc_session_settings_new();
+  REQUIRE(otc_session_settings_set_server_url(settings, url) == OTC_SUCCESS, "url");
+  otc_session* explicit_url = otc_session_new_with_settings(TEST_API_KEY, "env", &callbacks,
+                                                            settings);
+  REQUIRE(explicit_url, "an application's URL wins over OTC_SERVER_URL");
+  otc_session_settings_delete(settings);
+  REQUIRE(otc_session_delete(explicit_url) == OTC_SUCCESS, "delete");
+
+  REQUIRE(setenv("OTC_SERVER_URL", url, 1) == 0, "setenv");
+  otc_session* session = otc_session_new(TEST_API_KEY, "env", &callbacks);
+  REQUIRE(session && otc_session_connect(session, "token") == OTC_SUCCESS, "connect");
+  struct timeval timeout = {.tv_sec = 10};
+  setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  int accepted = accept(listener, NULL, NULL);
+  REQUIRE(accepted >= 0, "the session did not connect to OTC_SERVER_URL");
+  REQUIRE(otc_session_delete(session) == OTC_SUCCESS, "delete");
+  unsetenv("OTC_SERVER_URL");
+  close(accepted);
+  close(listener);
+}
+
 int main(void) {
   test_null_everywhere();
   test_strings();
@@ -360,6 +395,7 @@ int main(void) {
   REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
   REQUIRE(otc_init(NULL) == OTC_ERROR_INVALID_STATE, "init twice");
   test_callbacks_struct();
+  test_server_url_from_environment();
   test_handles_and_states();
   test_inject();
   test_delete_inside_callback();

@@ -342,6 +342,22 @@ static void test_refused(int port) {
   printf("refused          1023 on connect: connected after %lld ms\n", (long long)waited);
 }
 
+/* A disconnect right behind a loss (both already asked for when the library
+ * sees the loss): no on_reconnection_started after otc_session_disconnect. */
+static void test_disconnect_after_loss(int port) {
+  struct recorder r;
+  otc_session* session = start(port, &r, TOMBSTONE);
+  REQUIRE(otc_session_test_drop_socket(session) == OTC_SUCCESS, "drop");
+  REQUIRE(otc_session_disconnect(session) == OTC_SUCCESS, "disconnect");
+  REQUIRE(recorder_wait(&r, EV_DISCONNECTED, NULL, 1, 10000), "on_disconnected");
+  REQUIRE(recorder_count(&r, EV_RECONNECTING, NULL) == 0,
+          "on_reconnection_started after otc_session_disconnect");
+  REQUIRE(recorder_count(&r, EV_ERROR, NULL) == 0, "no error");
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("disconnect       right after a loss: on_disconnected only\n");
+}
+
 int main(void) {
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
@@ -365,6 +381,7 @@ int main(void) {
   test_tombstone(port);
   test_retry(port);
   test_refused(port);
+  test_disconnect_after_loss(port);
   REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
   atomic_store(&stop_requested, true);
   lws_cancel_service(server_context);
