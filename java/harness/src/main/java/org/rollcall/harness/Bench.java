@@ -34,7 +34,7 @@ final class Bench implements Callable<Integer> {
     String name;
 
     @Option(names = "--only", split = ",", paramLabel = "PART",
-            description = "Run only these parts: capacity, latency, storm, departure, floor, callback.")
+            description = "Run only these parts: capacity, latency, storm, departure, floor, peers, callback.")
     List<String> only = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, to try the suite out in a few minutes.")
@@ -48,6 +48,18 @@ final class Bench implements Callable<Integer> {
             description = "After the pinned parts, run latency, storm and departure again with server and clients "
                     + "on shared cores: the summary's second column.")
     boolean sharedCores;
+
+    @Option(names = "--no-peers", description = "Skip the peers (Mosquitto, Socket.IO).")
+    boolean noPeers;
+
+    @Option(names = "--peer-runs", defaultValue = "3", description = "Runs of each peer storm; victims per departure.")
+    int peerRuns;
+
+    @Option(names = "--peer-storm", split = ",", description = "Peer join storm sizes (default: ours up to 2000).")
+    List<Integer> peerStorms;
+
+    @Option(names = "--peer-probes", defaultValue = "200", description = "Lone joins per peer and size.")
+    int peerProbes;
 
     @Option(names = "--members", defaultValue = "1000", description = "Session size for lone-event latency.")
     int members;
@@ -87,6 +99,7 @@ final class Bench implements Callable<Integer> {
         if (quick) {
             members = 100;
             probes = 100;
+            peerProbes = 50;
             storms = List.of(200, 400);
             capacity = List.of(500, 1000);
         }
@@ -124,6 +137,11 @@ final class Bench implements Callable<Integer> {
             part(report, "departure", measure::departure);
             part(report, "floor", () -> report.floor(Floor.measure(floorBinary(), pinned, runs, storms,
                     List.of(members, DEPARTURE_OBSERVERS))));
+            if (!noPeers) {
+                part(report, "peers", () -> report.peers(Peers.measure(
+                        floorBinary().resolveSibling("mqtt-load"), Path.of("bench/peers/socketio").toAbsolutePath(),
+                        pinned, workDir, peerPlan())));
+            }
             part(report, "callback", () -> measure.callbackCost(callbackClass));
             if (sharedCores) {
                 Report shared = new Report(started);
@@ -145,6 +163,20 @@ final class Bench implements Callable<Integer> {
         return Main.PASSED;
     }
 
+    /**
+     * The peers' plan: our storm sizes up to 2000 (a 5000 storm of a peer takes minutes per run),
+     * {@code --peer-runs} runs; lone joins at 500 and at our lone-latency size; SIGSTOP departures
+     * (a minute or more each at the peers' defaults) except with --quick.
+     */
+    private Peers.Plan peerPlan() {
+        List<Integer> sizes = peerStorms != null ? peerStorms : storms.stream().filter(n -> n <= 2000).toList();
+        java.util.TreeSet<Integer> lone = new java.util.TreeSet<>(List.of(members));
+        if (members >= 500) {
+            lone.add(500);
+        }
+        return new Peers.Plan(peerRuns, sizes, List.copyOf(lone), peerProbes, DEPARTURE_OBSERVERS, !quick);
+    }
+
     /** otc-floor, installed next to otc-load. */
     private Path floorBinary() {
         Path load = target.otcLoad != null ? target.otcLoad : Tools.find("otc-load");
@@ -161,6 +193,8 @@ final class Bench implements Callable<Integer> {
         Path lib = load.toAbsolutePath().getParent().resolveSibling("lib").resolve("libotc.so.0");
         artifacts.put("libotc", java.nio.file.Files.exists(lib) ? lib : null);
         artifacts.put("otc-floor", floorBinary());
+        artifacts.put("mqtt-load", noPeers ? null : floorBinary().resolveSibling("mqtt-load"));
+        artifacts.put("socket.io peer", noPeers ? null : Path.of("bench/peers/socketio/load.js"));
         return artifacts;
     }
 

@@ -184,6 +184,7 @@ final class Measure {
         List<Double> afterJoiner = new ArrayList<>();
         List<Double> spread = new ArrayList<>();
         List<Double> connectTime = new ArrayList<>();
+        List<Double> fromConnectCall = new ArrayList<>();
         List<Double> gracefulDrop = new ArrayList<>();
         int incomplete = 0;
         // The probes form `runs` consecutive runs on the same members; each run's tail is one figure.
@@ -209,6 +210,7 @@ final class Measure {
             afterJoiner.add(Clock.ms(seen.last - connectedAt));
             spread.add(Clock.ms(seen.last - seen.first));
             connectTime.add(Clock.ms(connectedAt - connectAt));
+            fromConnectCall.add(Clock.ms(seen.last - connectAt)); // as the peers measure a lone join
 
             List<CompletableFuture<JsonNode>> dropped = awaitMarks(memberProcesses, "dropped", data);
             long leftAt = prober.leaving(1, "", LINE_TIMEOUT).path("t_ns").asLong();
@@ -247,6 +249,7 @@ final class Measure {
         section.put("after_joiner_connected_ms", Stats.of(afterJoiner).toJson());
         section.put("first_to_last_member_ms", Stats.of(spread).toJson());
         section.put("joiner_connect_ms", Stats.of(connectTime).toJson());
+        section.put("from_connect_call_ms", Stats.of(fromConnectCall).toJson());
         section.put("graceful_leave_ms", Stats.of(gracefulDrop).toJson());
         report.latency(section, fromStamp, fromFirstSign);
         harness.progress.end();

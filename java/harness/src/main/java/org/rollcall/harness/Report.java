@@ -81,6 +81,10 @@ final class Report {
         json.put("floor", section);
     }
 
+    void peers(Map<String, Object> section) {
+        json.put("peers", section);
+    }
+
     void departure(Map<String, Object> section) {
         json.put("departure", section);
     }
@@ -103,15 +107,20 @@ final class Report {
         Path jsonFile = dir.resolve(name + ".json");
         Path mdFile = dir.resolve(name + ".md");
         Path pngFile = dir.resolve(name + ".png");
+        Path peersFile = dir.resolve(name + "-peers.png");
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(jsonFile.toFile(), json);
         ReportChart.write(pngFile, upper, lower, storms, section("lone_event_latency").get("members"));
-        Files.writeString(mdFile, markdown(pngFile.getFileName().toString()));
-        return List.of(mdFile, jsonFile, pngFile);
+        ReportPeers peers = new ReportPeers(json, storms);
+        if (peers.present()) {
+            peers.chart(peersFile);
+        }
+        Files.writeString(mdFile, markdown(pngFile.getFileName().toString(), peersFile.getFileName().toString()));
+        return peers.present() ? List.of(mdFile, jsonFile, pngFile, peersFile) : List.of(mdFile, jsonFile, pngFile);
     }
 
     // --- markdown ---------------------------------------------------------------------------
 
-    private String markdown(String chart) {
+    private String markdown(String chart, String peersChart) {
         StringBuilder md = new StringBuilder();
         md.append("# Rollcall benchmarks, ").append(started).append("\n\n");
         md.append("Written by `scripts/bench` (`rollcall-harness bench`). Figures are what this run measured; ")
@@ -128,6 +137,10 @@ final class Report {
         sections.capacity(md);
         sections.departure(md);
         sections.floorSection(md);
+        ReportPeers peers = new ReportPeers(json, storms);
+        if (peers.present()) {
+            peers.section(md, peersChart);
+        }
         sections.callbackCost(md);
         if (!failures.isEmpty()) {
             md.append("\n## Parts that did not run to the end\n\n");
