@@ -134,7 +134,8 @@ final class Bench implements Callable<Integer> {
             part(report, "capacity", () -> measure.capacity(capacity, capacitySession, perProcess));
             part(report, "latency", () -> measure.loneLatency(members, probes));
             part(report, "storm", () -> measure.joinStorms(storms));
-            part(report, "departure", measure::departure);
+            MeasureDepartures departures = new MeasureDepartures(measure, harness, report, runs);
+            part(report, "departure", departures::departure);
             part(report, "floor", () -> report.floor(Floor.measure(floorBinary(), pinned, runs, storms,
                     List.of(members, DEPARTURE_OBSERVERS))));
             if (!noPeers) {
@@ -142,14 +143,14 @@ final class Bench implements Callable<Integer> {
                         floorBinary().resolveSibling("mqtt-load"), Path.of("bench/peers/socketio").toAbsolutePath(),
                         pinned, workDir, peerPlan())));
             }
-            part(report, "callback", () -> measure.callbackCost(callbackClass));
+            part(report, "callback", () -> departures.callbackCost(callbackClass));
             if (sharedCores) {
                 Report shared = new Report(started);
                 Measure again = new Measure(harness, shared, runs);
                 harness.placement(Placement.SHARED);
                 part(shared, "latency", () -> again.loneLatency(members, probes));
                 part(shared, "storm", () -> again.joinStorms(storms));
-                part(shared, "departure", again::departure);
+                part(shared, "departure", new MeasureDepartures(again, harness, shared, runs)::departure);
                 part(shared, "floor", () -> shared.floor(Floor.measure(floorBinary(), Placement.SHARED, runs, storms,
                         List.of(members, DEPARTURE_OBSERVERS))));
                 report.sharedCores(shared);

@@ -1,11 +1,6 @@
 package org.rollcall.harness;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,16 +14,14 @@ import java.util.concurrent.TimeoutException;
 
 /** The benchmark measurements; each one records its figures and conditions in the {@link Report}. */
 final class Measure {
-    private static final Duration LINE_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration BIG_TIMEOUT = Duration.ofMinutes(3);
+    static final Duration LINE_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration BIG_TIMEOUT = Duration.ofMinutes(3);
     /** Total connects per second while filling the server for the capacity run. */
     private static final double CAPACITY_RATE = 500;
     /** How long the capacity run idles (heartbeats only) before measuring memory. */
     private static final long IDLE_MS = 5000;
     /** Connects per second of the lone-latency members, in all. */
     private static final double MEMBER_JOIN_RATE = 100;
-    /** Created+dropped pairs per run of the C callback-cost measurement. */
-    private static final int INJECTED_PAIRS = 500_000;
 
     private final Harness harness;
     private final Report report;
@@ -278,7 +271,7 @@ final class Measure {
         return user + system > 0 ? system / (user + system) : Double.NaN;
     }
 
-    private static List<CompletableFuture<JsonNode>> awaitMarks(List<LoadProcess> processes, String event, String data) {
+    static List<CompletableFuture<JsonNode>> awaitMarks(List<LoadProcess> processes, String event, String data) {
         List<CompletableFuture<JsonNode>> futures = new ArrayList<>();
         for (LoadProcess process : processes) {
             futures.add(process.awaitAny(line -> LoadProcess.type(line).equals("mark")
@@ -420,108 +413,10 @@ final class Measure {
         return storm;
     }
 
-    // --- 4. departure detection -------------------------------------------------------------
-
-    /** Graceful leave, kill -9 and SIGSTOP of a lone client, seen by 20 observers, default settings. */
-    void departure() {
-        String sessionId = Clients.newSessionId("depart");
-        int observers = 20;
-        LoadProcess watchers = harness.spawn(1000);
-        CompletableFuture<JsonNode> full = watchers.expect(sessionId, observers);
-        Clients.add(harness, List.of(watchers), sessionId, observers, "o:");
-        Clients.awaitFull(harness, List.of(full), sessionId, observers, 0, LINE_TIMEOUT);
-        Map<String, Object> section = new LinkedHashMap<>();
-        section.put("observers", observers);
-        section.put("graceful", departures(sessionId, watchers, "graceful", 20));
-        section.put("killed", departures(sessionId, watchers, "killed", runs));
-        section.put("vanished", departures(sessionId, watchers, "vanished", runs));
-        report.departure(section);
-        tearDown();
-    }
-
-    private Map<String, Object> departures(String sessionId, LoadProcess watchers, String kind, int repeats) {
-        List<Double> latencies = new ArrayList<>();
-        Map<String, Integer> reasons = new LinkedHashMap<>();
-        for (int i = 0; i < repeats; i++) {
-            String data = "mark:" + kind + "-" + i;
-            LoadProcess victim = harness.spawn(1000);
-            CompletableFuture<JsonNode> created = awaitMarks(List.of(watchers), "created", data).get(0);
-            CompletableFuture<JsonNode> joined = victim.awaitAny(line -> LoadProcess.type(line).equals("mark_self"));
-            victim.add(sessionId, harness.token(sessionId, data), "");
-            get(created, LINE_TIMEOUT); // the observers know it,
-            get(joined, LINE_TIMEOUT); // and it knows it is in
-            CompletableFuture<JsonNode> dropped = awaitMarks(List.of(watchers), "dropped", data).get(0);
-            long start;
-            switch (kind) {
-                case "graceful" -> start = victim.leaving(1, "", LINE_TIMEOUT).path("t_ns").asLong();
-                case "killed" -> {
-                    start = Clock.nowNs();
-                    victim.kill();
-                }
-                default -> {
-                    start = Clock.nowNs();
-                    victim.signal("STOP");
-                }
-            }
-            JsonNode line = get(dropped, LINE_TIMEOUT);
-            latencies.add(Clock.ms(line.path("last_ns").asLong() - start));
-            line.path("reasons").fieldNames().forEachRemaining(reason -> reasons.merge(reason, 1, Integer::sum));
-            victim.kill(); // a stopped process dies of SIGKILL too
-            victim.quit(Duration.ofSeconds(5));
-        }
-        Map<String, Object> result = new LinkedHashMap<>(Stats.of(latencies).toJson());
-        result.put("runs_ms", Stats.runs(latencies));
-        result.put("reasons", reasons);
-        System.out.printf("departure %s: %s%n", kind, result);
-        return result;
-    }
-
-    // --- 5. callback cost -------------------------------------------------------------------
-
-    /**
-     * The C figure from otc-load's {@code inject} (libotc's test hook to a counting C callback), and
-     * the Java figure from the binding's callback-cost main, whose last JSON line is kept.
-     */
-    void callbackCost(String className) throws IOException, InterruptedException {
-        Map<String, Object> section = new LinkedHashMap<>();
-        report.callback(section);
-        LoadProcess process = harness.spawn(0);
-        List<Double> cNs = new ArrayList<>();
-        for (int run = 0; run < Math.max(5, runs); run++) {
-            CompletableFuture<JsonNode> done = process.awaitNext(line -> LoadProcess.type(line).equals("inject"));
-            process.send("inject " + INJECTED_PAIRS);
-            cNs.add(get(done, BIG_TIMEOUT).path("ns_per_event").asDouble());
-        }
-        process.quit(LINE_TIMEOUT);
-        section.put("c_callback_ns_per_event", Stats.of(cNs).toJson());
-        section.put("c_callback_ns_per_event_runs", Stats.runs(cNs));
-        section.put("c_events_per_run", 2 * INJECTED_PAIRS);
-
-        Path output = harness.workDir.resolve("callback-cost.out");
-        Process java = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), className)
-                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        if (!java.waitFor(5, TimeUnit.MINUTES)) {
-            java.destroyForcibly();
-            throw new HarnessException(className + " did not finish within 5 minutes");
-        }
-        List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
-        section.put("class", className);
-        section.put("exit", java.exitValue());
-        for (int i = lines.size() - 1; i >= 0; i--) {
-            String line = lines.get(i).strip();
-            if (line.startsWith("{")) {
-                section.put("result", new ObjectMapper().readValue(line, Map.class));
-                break;
-            }
-        }
-        section.put("output", lines.size() > 40 ? lines.subList(lines.size() - 40, lines.size()) : lines);
-    }
-
     // --- helpers ----------------------------------------------------------------------------
 
     /** Kills every client process, then waits until the server has dropped their connections. */
-    private void tearDown() {
+    void tearDown() {
         harness.killClients();
         long deadline = System.nanoTime() + BIG_TIMEOUT.toNanos();
         while (harness.admin.metrics().getOrDefault("rollcall_connections", 0.0) > 0) {
@@ -533,7 +428,7 @@ final class Measure {
         }
     }
 
-    private static JsonNode get(CompletableFuture<JsonNode> future, Duration timeout) {
+    static JsonNode get(CompletableFuture<JsonNode> future, Duration timeout) {
         try {
             return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
