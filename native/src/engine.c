@@ -285,6 +285,7 @@ static void end_session(struct session* s, int64_t code, const char* message) {
   s->resume_token = NULL;
   s->phase = PHASE_IDLE;
   s->announced = false;
+  s->leave_by_resume = false;
 
   pthread_mutex_lock(&otc_g.lock);
   bool requested = s->user_state == USER_DISCONNECTING;
@@ -359,12 +360,10 @@ static void schedule_retry(struct session* s, bool at_once) {
 }
 
 static void start_reconnection(struct session* s) {
-  if (!wants_events(s)) {
-    /* The application already called otc_session_disconnect (its command is
-     * queued): no reconnection to announce, the session just ends. */
-    end_session(s, 0, NULL);
-    return;
-  }
+  /* When the application already called otc_session_disconnect (its command
+   * is queued), there is no reconnection to announce: the command then leaves
+   * through a resume (run_disconnect). */
+  bool announce = wants_events(s);
   s->phase = PHASE_RECONNECTING;
   s->attempt = 0;
   s->resume_rejected = false;
@@ -374,7 +373,9 @@ static void start_reconnection(struct session* s) {
   }
   otc_log(OTC_LOG_LEVEL_INFO, "session %s: connection lost, reconnecting",
           s->session_id);
-  emit(s, s->callbacks.on_reconnection_started);
+  if (announce) {
+    emit(s, s->callbacks.on_reconnection_started);
+  }
   schedule_retry(s, false);
 }
 
@@ -846,8 +847,9 @@ static void on_established(struct session* s, struct lws* wsi) {
   s->wsi = wsi;
   s->socket = SOCKET_OPEN;
   s->last_received = lws_now_usecs();
-  s->resuming = s->phase == PHASE_RECONNECTING && s->resume_token && s->self &&
-                !s->resume_rejected;
+  s->resuming = (s->phase == PHASE_RECONNECTING || s->leave_by_resume) && s->resume_token &&
+                s->self && !s->resume_rejected;
+  s->close_due = s->leave_by_resume;
   if (s->resuming) {
     s->outgoing = wire_resume_frame(s->api_key, s->session_id, s->self->id, s->resume_token,
                                     s->epoch, s->last_seq, &s->outgoing_length);
@@ -961,7 +963,7 @@ static void on_receive(struct session* s, struct lws* wsi, char* data, size_t le
 }
 
 static int on_writeable(struct session* s, struct lws* wsi) {
-  if (s->close_due) {
+  if (s->close_due && !(s->leave_by_resume && s->outgoing)) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
     return -1; /* libwebsockets sends the close frame and waits for the answer */
   }
@@ -983,7 +985,7 @@ static int on_writeable(struct session* s, struct lws* wsi) {
     socket_failed(s, OTC_SESSION_CONNECTION_FAILED, "cannot write to the server");
     return 0;
   }
-  if (s->ping_due) {
+  if (s->ping_due || s->close_due) {
     lws_callback_on_writable(wsi);
   }
   return 0;
@@ -1069,8 +1071,32 @@ static void run_connect(struct session* s, char* token) {
   open_socket(s);
 }
 
+/* A disconnect while reconnecting: resume the connection and close it at
+ * once, so that the others see clientDisconnected now rather than
+ * networkDisconnected after the server's grace. Bounded by CLOSE_TIMEOUT_MS. */
+static void leave_by_resume(struct session* s) {
+  s->phase = PHASE_CLOSING;
+  s->leave_by_resume = true;
+  s->close_started = lws_now_usecs();
+  lws_sul_cancel(&s->retry_timer);
+  lws_sul_cancel(&s->give_up_timer);
+  if (s->socket == SOCKET_NONE) {
+    open_socket(s);
+  } else if (s->socket == SOCKET_OPEN) {
+    s->close_due = true; /* after the resume frame, if it is still to be sent */
+    lws_callback_on_writable(s->wsi);
+    schedule_heartbeat(s);
+  } else {
+    schedule_heartbeat(s); /* on_established sends resume, then close */
+  }
+}
+
 static void run_disconnect(struct session* s) {
   if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSING) {
+    return;
+  }
+  if (s->phase == PHASE_RECONNECTING && s->resume_token && s->self && !s->resume_rejected) {
+    leave_by_resume(s);
     return;
   }
   if (s->socket != SOCKET_OPEN) {

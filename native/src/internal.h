@@ -325,6 +325,7 @@ struct session {
   int retry_after_ms; /* the server's hint from its last error, for the next retry */
   lws_usec_t connect_started; /* when otc_session_connect's attempt began */
   bool in_batch;    /* on_batch_begin delivered, on_batch_end due */
+  bool leave_by_resume; /* disconnecting while reconnecting: resume, then close */
   struct roster roster;
   char* outgoing; /* connect/resume frame waiting for writability (LWS_PRE first) */
   size_t outgoing_length;

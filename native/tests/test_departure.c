@@ -1,7 +1,10 @@
 /* Against the real server: other clients that vanish. An otc-watch child
  * killed with kill -9 (its kernel closes the socket) is seen dropped within
  * the closed-socket grace; one stopped with SIGSTOP (silent, socket open)
- * within the heartbeat timeout plus the silent grace. Both networkDisconnected. */
+ * within the heartbeat timeout plus the silent grace. Both networkDisconnected.
+ * A client that disconnects while it reconnects leaves through a resume and a
+ * close frame: clientDisconnected at once, not networkDisconnected after the
+ * grace. */
 
 #include "support.h"
 
@@ -43,6 +46,42 @@ static int64_t dropped_after(struct recorder* r, const char* id, int64_t since, 
   }
 }
 
+/* `leaver` disconnects right after losing its socket (before or after the
+ * library announced the reconnection): the observer sees clientDisconnected. */
+static void test_disconnect_while_reconnecting(const struct server* server, struct recorder* r,
+                                               bool after_announcement) {
+  struct recorder lr;
+  recorder_init(&lr);
+  otc_session* leaver = connect_client(server, &lr, "departure-room", "leaver");
+  char id[80];
+  own_id(leaver, id);
+  REQUIRE(recorder_wait(r, EV_CREATED, id, 1, 10000), "observer saw the leaver");
+  REQUIRE(otc_session_test_drop_socket(leaver) == OTC_SUCCESS, "drop");
+  if (after_announcement) {
+    REQUIRE(recorder_wait(&lr, EV_RECONNECTING, NULL, 1, 10000), "reconnecting");
+  }
+  REQUIRE(otc_session_disconnect(leaver) == OTC_SUCCESS, "disconnect");
+  REQUIRE(recorder_wait(&lr, EV_DISCONNECTED, NULL, 1, 10000), "leaver on_disconnected");
+  if (!recorder_wait(r, EV_DROPPED, id, 1, 10000)) {
+    recorder_dump(r, "observer");
+    REQUIRE(false, "the leaver was not dropped");
+  }
+  for (int i = 0;; i++) {
+    struct event e;
+    REQUIRE(recorder_get(r, EV_DROPPED, i, &e), "event");
+    if (strcmp(e.id, id) == 0) {
+      REQUIRE(e.reason == OTC_CONNECTION_DROP_REASON_CLIENT_DISCONNECTED,
+              "a disconnect while reconnecting reached the others as %s",
+              otc_connection_drop_reason_string(e.reason));
+      break;
+    }
+  }
+  REQUIRE(otc_session_delete(leaver) == OTC_SUCCESS, "delete");
+  recorder_free(&lr);
+  printf("disconnect while reconnecting (%s): clientDisconnected\n",
+         after_announcement ? "after on_reconnection_started" : "before it");
+}
+
 int main(void) {
   struct server server;
   server_start(&server, 0, fast_server_args);
@@ -75,6 +114,9 @@ int main(void) {
   REQUIRE(silent_latency >= HEARTBEAT_TIMEOUT_MS - 300, "dropped before the timeout: %lld ms",
           (long long)silent_latency);
   REQUIRE(watcher_signal(&stopped, SIGKILL) == -SIGKILL, "kill the stopped child");
+
+  test_disconnect_while_reconnecting(&server, &r, false);
+  test_disconnect_while_reconnecting(&server, &r, true);
 
   REQUIRE(otc_session_delete(observer) == OTC_SUCCESS, "delete");
   REQUIRE(r.duplicates == 0 && r.ghosts == 0, "duplicates %d ghosts %d", r.duplicates, r.ghosts);
