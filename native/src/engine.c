@@ -165,9 +165,28 @@ static void retire_self_locked(struct session* s) {
   }
 }
 
+static bool same_id(const otc_connection* c, const struct json_string* id) {
+  return c->id_length == id->length && memcmp(c->id, id->text, id->length) == 0;
+}
+
 static bool is_self(const struct session* s, const struct json_string* id) {
-  return s->self && s->self->id_length == id->length &&
-         memcmp(s->self->id, id->text, id->length) == 0;
+  return s->self && same_id(s->self, id);
+}
+
+/* The own connection or an earlier one of this session (after a rejoin as a
+ * new connection, the server may still list the old one until its grace
+ * ends): never announced as another client. Only the library thread writes
+ * `retired`, so it reads it without the lock. */
+static bool is_own(const struct session* s, const struct json_string* id) {
+  if (is_self(s, id)) {
+    return true;
+  }
+  for (const otc_connection* old = s->retired; old; old = old->next) {
+    if (same_id(old, id)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 static bool set_self(struct session* s, const struct wire_connection* own) {
@@ -518,8 +537,9 @@ static enum adopt_result adopt_roster(struct session* s, struct json list,
     if (!wire_connection_parse(&list, &entry)) {
       return ADOPT_MALFORMED;
     }
-    bool own = entry.id.length == own_id->length &&
-               memcmp(entry.id.text, own_id->text, own_id->length) == 0;
+    bool own = (entry.id.length == own_id->length &&
+                memcmp(entry.id.text, own_id->text, own_id->length) == 0) ||
+               is_own(s, &entry.id);
     if (own || roster_find(result, entry.id.text, entry.id.length)) {
       continue;
     }
@@ -669,7 +689,7 @@ static void handle_connected(struct session* s, struct wire_message* m) {
 /* False when out of memory (the event is then not applied). */
 static bool connection_created(struct session* s, const struct wire_event* e) {
   const struct wire_connection* entry = &e->connection;
-  if (is_self(s, &entry->id) || roster_find(&s->roster, entry->id.text, entry->id.length)) {
+  if (is_own(s, &entry->id) || roster_find(&s->roster, entry->id.text, entry->id.length)) {
     s->last_seq = e->seq;
     return true; /* never about ourselves, never a duplicate */
   }

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum scenario { PINGS, REPLAY, TOMBSTONE, RETRY, REFUSED };
+enum scenario { PINGS, REPLAY, TOMBSTONE, RETRY, REFUSED, REJOIN };
 
 static atomic_int scenario;
 static atomic_bool stop_requested;
@@ -47,6 +47,13 @@ static atomic_int server_fd;
   "{\"seq\":14,\"type\":\"connectionDestroyed\",\"reason\":\"forceDisconnected\"," \
   "\"connection\":{\"id\":\"C\",\"data\":\"\",\"creationTime\":4}}]}"
 
+/* A rejoin as a new connection ("me2") while the server still lists the old
+ * one ("me") in its grace. */
+#define REJOINED "{\"type\":\"connected\",\"protocol\":2,\"resumed\":false,\"sessionId\":\"v2\"," \
+  "\"connection\":{\"id\":\"me2\",\"data\":\"\",\"creationTime\":5},\"resumeToken\":\"r3\"," \
+  "\"epoch\":7,\"seq\":20,\"connections\":[{\"id\":\"A\",\"data\":\"a\",\"creationTime\":2}," \
+  "{\"id\":\"me\",\"data\":\"\",\"creationTime\":1}]}"
+
 struct peer {
   const char* out[4]; /* frames to send, in order */
   int sent;
@@ -74,6 +81,12 @@ static void script(struct peer* peer, int k) {
       peer->out[0] = k == 0 ? "{\"type\":\"error\",\"code\":1023,\"message\":\"overloaded\",\"retryAfterMs\":300}"
                             : CONNECTED_V2;
       peer->close_after = k == 0;
+      break;
+    case REJOIN:
+      peer->out[0] = k == 0 ? CONNECTED_V2
+                     : k == 1 ? "{\"type\":\"error\",\"code\":1006,\"message\":\"unknown connection\"}"
+                              : REJOINED;
+      peer->close_after = k == 1;
       break;
     case RETRY:
       peer->out[0] = k == 0 ? CONNECTED_V2
@@ -358,6 +371,21 @@ static void test_disconnect_after_loss(int port) {
   printf("disconnect       right after a loss: on_disconnected only\n");
 }
 
+/* After a rejoin as a new connection, the old own ID is never announced. */
+static void test_rejoin_hides_old_self(int port) {
+  struct recorder r;
+  otc_session* session = start(port, &r, REJOIN);
+  REQUIRE(otc_session_test_drop_socket(session) == OTC_SUCCESS, "drop");
+  REQUIRE(recorder_wait(&r, EV_RECONNECTED, NULL, 1, 10000), "reconnected");
+  REQUIRE(recorder_count(&r, EV_CREATED, "me") == 0, "the old own connection was announced");
+  REQUIRE(recorder_wait_roster(&r, 1, 1000) && recorder_roster_has(&r, "A"), "roster: A");
+  REQUIRE(strcmp(otc_connection_get_id(otc_session_get_connection(session)), "me2") == 0,
+          "the new own connection");
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("rejoin           the old own ID is not announced\n");
+}
+
 int main(void) {
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
@@ -382,6 +410,7 @@ int main(void) {
   test_retry(port);
   test_refused(port);
   test_disconnect_after_loss(port);
+  test_rejoin_hides_old_self(port);
   REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
   atomic_store(&stop_requested, true);
   lws_cancel_service(server_context);
