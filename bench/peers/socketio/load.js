@@ -164,7 +164,13 @@ function departure() {
   }, 5);
   function finish() {
     clearTimeout(timer);
-    victims.forEach((child) => process.kill(child.pid, 'SIGKILL'));
+    victims.forEach((child) => {
+      try {
+        process.kill(child.pid, 'SIGKILL'); // a stopped victim is still there; a killed one is gone
+      } catch (e) {
+        if (e.code !== 'ESRCH') throw e;
+      }
+    });
     out({ type: 'departure', kind: args.kind, observers: args.members, victims: args.victims,
       detected: detected.size, ms: [...detected.values()] });
     observers.forEach((o) => o.socket.disconnect());
