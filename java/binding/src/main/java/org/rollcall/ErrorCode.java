@@ -12,20 +12,25 @@ public enum ErrorCode {
     INVALID_SESSION(1005),
     /** The server could not be reached, or reconnection gave up. */
     CONNECTION_FAILED(1006),
+    /** The session is not connected. */
     NOT_CONNECTED(1010),
     /** The server did not understand a message of the client. */
     INVALID_PARAMETER(1011),
+    /** The request does not fit the session's state. */
     ILLEGAL_STATE(1015),
+    /** The server did not answer in time. */
     CONNECTION_TIMED_OUT(1021),
     /** Too many new connections from this address. */
     CONNECTION_REFUSED(1023),
     /** The session is full. */
     CONNECTION_LIMIT_EXCEEDED(1027),
+    /** The connection data or a message is too long. */
     DATA_TOO_LONG(1413),
     /** Rollcall: the client sent faster than its rate limit. */
     TOO_MANY_MESSAGES(1429),
     /** Rollcall: the client read too slowly and the server dropped it. */
     SLOW_CONSUMER(1503),
+    /** The server failed; not the client's fault. */
     INTERNAL_ERROR(2000),
     /** A malformed or unexpected message from the server. Final. */
     UNEXPECTED_SERVER_RESPONSE(2001),

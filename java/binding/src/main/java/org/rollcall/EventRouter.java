@@ -166,6 +166,8 @@ final class EventRouter {
         }
         dispatcher.discardConnectionEvents();
         dispatcher.requestResync(resyncTask);
+        // The drain may have found the queue empty just before the request: make sure one runs.
+        dispatcher.kick();
         if (first) {
             try {
                 log.warn("Session {} fell behind: {}; its queued connection events are dropped and the listener"

@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each returns {@code true} when the event was taken. {@code false}, or an exception the C core
  * finds pending (it checks and clears it, never letting it reach libotc), means "not taken": the
  * core keeps the event and offers it again before the next one, so nothing is lost or reordered.
- * That is what happens when memory runs out. Any other failure is a bug: logged, event taken.
+ * That is what happens when memory runs out. Any other failure is a bug: logged, event taken
+ * (offering it again could block every later event).
  *
  * <p>A future batch upcall (libotc's batch hook) will decode its records and call the same
  * {@link EventRouter} methods.
@@ -71,8 +72,8 @@ final class NativeUpcalls {
     }
 
     private static boolean failed(Throwable t) {
-        if (t instanceof VirtualMachineError) {
-            return false; // out of memory (or stack): offered again later
+        if (t instanceof OutOfMemoryError) {
+            return false; // offered again later, when memory may be back
         }
         try {
             log.error("Unexpected failure in a libotc event; the event is lost", t);

@@ -16,20 +16,25 @@ public class RollcallException extends RuntimeException {
     public static final int INVALID_SESSION = 1005;
     /** The server could not be reached or reconnection gave up. */
     public static final int CONNECTION_FAILED = 1006;
+    /** {@link ErrorCode#NOT_CONNECTED}. */
     public static final int NOT_CONNECTED = 1010;
     /** The server did not understand a message of the client. */
     public static final int INVALID_PARAMETER = 1011;
+    /** {@link ErrorCode#ILLEGAL_STATE}. */
     public static final int ILLEGAL_STATE = 1015;
+    /** {@link ErrorCode#CONNECTION_TIMED_OUT}. */
     public static final int CONNECTION_TIMED_OUT = 1021;
     /** Too many new connections from this address. */
     public static final int CONNECTION_REFUSED = 1023;
     /** The session is full. */
     public static final int CONNECTION_LIMIT_EXCEEDED = 1027;
+    /** {@link ErrorCode#DATA_TOO_LONG}. */
     public static final int DATA_TOO_LONG = 1413;
     /** Rollcall: the client sent faster than its rate limit. */
     public static final int TOO_MANY_MESSAGES = 1429;
     /** Rollcall: the client read too slowly and the server dropped it. */
     public static final int SLOW_CONSUMER = 1503;
+    /** {@link ErrorCode#INTERNAL_ERROR}. */
     public static final int INTERNAL_ERROR = 2000;
     /** A malformed or unexpected message from the server. Final. */
     public static final int UNEXPECTED_SERVER_RESPONSE = 2001;
