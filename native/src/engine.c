@@ -744,12 +744,12 @@ static void handle_events(struct session* s, struct wire_message* m) {
     if (e.seq <= s->last_seq) {
       continue;
     }
-    if (json_string_is(&e.type, "connectionCreated")) {
+    if (JSON_IS(&e.type, "connectionCreated")) {
       if (!connection_created(s, &e)) {
         out_of_memory(s);
         return;
       }
-    } else if (json_string_is(&e.type, "connectionDestroyed")) {
+    } else if (JSON_IS(&e.type, "connectionDestroyed")) {
       connection_destroyed(s, &e);
     } else {
       s->last_seq = e.seq; /* an event kind this client does not know */
@@ -848,13 +848,13 @@ static void handle_message(struct session* s, char* text, size_t length) {
   struct wire_message m;
   if (!wire_decode(text, length, &m)) {
     protocol_error(s, "malformed message from the server");
-  } else if (json_string_is(&m.type, "connected")) {
+  } else if (JSON_IS(&m.type, "connected")) {
     handle_connected(s, &m);
-  } else if (json_string_is(&m.type, "events")) {
+  } else if (JSON_IS(&m.type, "events")) {
     handle_events(s, &m);
-  } else if (json_string_is(&m.type, "error")) {
+  } else if (JSON_IS(&m.type, "error")) {
     handle_error(s, &m);
-  } else if (json_string_is(&m.type, "disconnected")) {
+  } else if (JSON_IS(&m.type, "disconnected")) {
     handle_disconnected(s, &m);
   } /* other types (e.g. "pong", "ping") are ignored, as protocol.md asks */
   batch_finish(s);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A server message may be large (a big roster), but never larger than this. */
 #define OTC_MAX_MESSAGE_BYTES (16u * 1024u * 1024u)
@@ -142,6 +143,10 @@ bool json_skip(struct json* j);
  * 0: the container ended; -1: malformed. */
 int json_container_next(struct json* j, struct json_iter* it, struct json_string* key);
 bool json_string_is(const struct json_string* text, const char* literal);
+/* The same for a string literal, without strlen. */
+#define JSON_IS(string, literal)              \
+  ((string)->length == sizeof(literal) - 1 && \
+   memcmp((string)->text, literal, sizeof(literal) - 1) == 0)
 
 /* --- wire.c: protocol.md messages ----------------------------------------- */
 

@@ -90,6 +90,16 @@ static char* put_utf8(char* out, unsigned code) {
   return out;
 }
 
+/* Characters that end a run of plain string characters: the quote, the
+ * backslash and the control characters (which JSON forbids in strings). */
+static const bool string_stop[256] = {
+    [0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1,
+    [8] = 1, [9] = 1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1,
+    [16] = 1, [17] = 1, [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1,
+    [24] = 1, [25] = 1, [26] = 1, [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1,
+    ['"'] = 1, ['\\'] = 1,
+};
+
 /* One escape after the backslash, written at `*out` (never past the input
  * read so far: every escape is at least as long as what it decodes to). */
 static bool unescape(struct json* j, char** out) {
@@ -133,6 +143,17 @@ static bool string_value(struct json* j, struct json_string* text, bool decode) 
   char* start = j->p;
   char* out = j->p;
   while (j->p < j->end) {
+    /* The common case first: a run of plain characters, copied only after
+     * an escape has shifted the output. */
+    if (out == j->p) {
+      while (j->p < j->end && !string_stop[(unsigned char)*j->p]) {
+        j->p++;
+      }
+      out = j->p;
+      if (j->p == j->end) {
+        break;
+      }
+    }
     char c = *j->p;
     if (c == '"') {
       j->p++;

@@ -165,9 +165,9 @@ static bool heartbeat_member(struct json* j, struct wire_message* m) {
   int more;
   bool ignored;
   while ((more = json_container_next(j, &it, &key)) == 1) {
-    bool ok = json_string_is(&key, "timeoutMs")
+    bool ok = JSON_IS(&key, "timeoutMs")
                   ? integer_member(j, &m->heartbeat_timeout_ms, &ignored)
-              : json_string_is(&key, "intervalMs")
+              : JSON_IS(&key, "intervalMs")
                   ? integer_member(j, &m->heartbeat_interval_ms, &ignored)
                   : json_skip(j);
     if (!ok) {
@@ -181,36 +181,36 @@ static bool message_member(struct json* j, const struct json_string* key,
                            struct wire_message* m) {
   switch (key->length ? key->text[0] : '\0') {
     case 't':
-      if (json_string_is(key, "type")) return string_member(j, &m->type, &m->has_type);
+      if (JSON_IS(key, "type")) return string_member(j, &m->type, &m->has_type);
       break;
     case 'p':
-      if (json_string_is(key, "protocol")) return integer_member(j, &m->protocol, &m->has_protocol);
+      if (JSON_IS(key, "protocol")) return integer_member(j, &m->protocol, &m->has_protocol);
       break;
     case 's':
-      if (json_string_is(key, "seq")) return integer_member(j, &m->seq, &m->has_seq);
-      if (json_string_is(key, "snapshot")) return bool_member(j, &m->snapshot);
+      if (JSON_IS(key, "seq")) return integer_member(j, &m->seq, &m->has_seq);
+      if (JSON_IS(key, "snapshot")) return bool_member(j, &m->snapshot);
       break;
     case 'e':
-      if (json_string_is(key, "events")) return span_member(j, &m->events, &m->has_events);
-      if (json_string_is(key, "epoch")) return integer_member(j, &m->epoch, &m->has_epoch);
+      if (JSON_IS(key, "events")) return span_member(j, &m->events, &m->has_events);
+      if (JSON_IS(key, "epoch")) return integer_member(j, &m->epoch, &m->has_epoch);
       break;
     case 'c':
-      if (json_string_is(key, "connection")) return span_member(j, &m->connection, &m->has_connection);
-      if (json_string_is(key, "connections")) return span_member(j, &m->connections, &m->has_connections);
-      if (json_string_is(key, "code")) return integer_member(j, &m->code, &m->has_code);
+      if (JSON_IS(key, "connection")) return span_member(j, &m->connection, &m->has_connection);
+      if (JSON_IS(key, "connections")) return span_member(j, &m->connections, &m->has_connections);
+      if (JSON_IS(key, "code")) return integer_member(j, &m->code, &m->has_code);
       break;
     case 'r':
-      if (json_string_is(key, "resumeToken")) return string_member(j, &m->resume_token, &m->has_resume_token);
-      if (json_string_is(key, "resumed")) return bool_member(j, &m->resumed);
-      if (json_string_is(key, "replay")) return bool_member(j, &m->replay);
-      if (json_string_is(key, "reason")) return string_member(j, &m->reason, &m->has_reason);
-      if (json_string_is(key, "retryAfterMs")) return integer_member(j, &m->retry_after_ms, &m->has_retry_after);
+      if (JSON_IS(key, "resumeToken")) return string_member(j, &m->resume_token, &m->has_resume_token);
+      if (JSON_IS(key, "resumed")) return bool_member(j, &m->resumed);
+      if (JSON_IS(key, "replay")) return bool_member(j, &m->replay);
+      if (JSON_IS(key, "reason")) return string_member(j, &m->reason, &m->has_reason);
+      if (JSON_IS(key, "retryAfterMs")) return integer_member(j, &m->retry_after_ms, &m->has_retry_after);
       break;
     case 'm':
-      if (json_string_is(key, "message")) return string_member(j, &m->message, &m->has_message);
+      if (JSON_IS(key, "message")) return string_member(j, &m->message, &m->has_message);
       break;
     case 'h':
-      if (json_string_is(key, "heartbeat")) return heartbeat_member(j, m);
+      if (JSON_IS(key, "heartbeat")) return heartbeat_member(j, m);
       break;
     default:
       break;
@@ -247,14 +247,14 @@ bool wire_connection_parse(struct json* j, struct wire_connection* c) {
   }
   while ((more = json_container_next(j, &it, &key)) == 1) {
     bool ok;
-    if (json_string_is(&key, "id")) {
+    if (JSON_IS(&key, "id")) {
       ok = json_peek(j) == '"' && json_string(j, &c->id) && (has_id = true);
-    } else if (json_string_is(&key, "data")) {
+    } else if (JSON_IS(&key, "data")) {
       char next = json_peek(j);
       ok = next == '"' ? string_member(j, &c->data, &has_data)
            : next == 'n' ? json_skip(j) /* null: no data */
                          : false;
-    } else if (json_string_is(&key, "creationTime")) {
+    } else if (JSON_IS(&key, "creationTime")) {
       ok = integer_member(j, &c->creation_time, &has_time);
     } else {
       ok = json_skip(j);
@@ -281,13 +281,13 @@ bool wire_event_parse(struct json* j, struct wire_event* e) {
   }
   while ((more = json_container_next(j, &it, &key)) == 1) {
     bool ok;
-    if (json_string_is(&key, "seq")) {
+    if (JSON_IS(&key, "seq")) {
       ok = integer_member(j, &e->seq, &has_seq);
-    } else if (json_string_is(&key, "type")) {
+    } else if (JSON_IS(&key, "type")) {
       ok = string_member(j, &e->type, &has_type);
-    } else if (json_string_is(&key, "reason")) {
+    } else if (JSON_IS(&key, "reason")) {
       ok = string_member(j, &e->reason, &has_reason);
-    } else if (json_string_is(&key, "connection")) {
+    } else if (JSON_IS(&key, "connection")) {
       ok = wire_connection_parse(j, &e->connection) && (has_connection = true);
     } else {
       ok = json_skip(j);
