@@ -261,11 +261,13 @@ static void schedule_heartbeat(struct session* s) {
                    due > now ? due - now : 0);
 }
 
-static void open_socket(struct session* s) {
+/* Starts the WebSocket to `address` (numeric), naming the server's host in
+ * the Host header, SNI and the certificate check. */
+static void connect_to(struct session* s, const char* address) {
   struct lws_client_connect_info info;
   memset(&info, 0, sizeof info);
   info.context = otc_g.context;
-  info.address = s->settings.server.host;
+  info.address = address;
   info.port = s->settings.server.port;
   info.path = s->settings.server.path;
   info.host = s->settings.server.host;
@@ -275,9 +277,6 @@ static void open_socket(struct session* s) {
   info.local_protocol_name = "rollcall";
   info.opaque_user_data = s;
 
-  s->socket = SOCKET_OPENING;
-  s->last_received = lws_now_usecs();
-  schedule_heartbeat(s);
   struct lws* wsi = lws_client_connect_via_info(&info);
   if (s->socket != SOCKET_OPENING || s->wsi) {
     return; /* a callback during the call already took over */
@@ -288,6 +287,34 @@ static void open_socket(struct session* s) {
     return;
   }
   s->wsi = wsi;
+}
+
+static void open_socket(struct session* s) {
+  s->socket = SOCKET_OPENING;
+  s->last_received = lws_now_usecs();
+  s->resolve_attempt++;
+  schedule_heartbeat(s); /* the handshake timeout covers the lookup too */
+  if (resolve_is_numeric(s->settings.server.host)) {
+    connect_to(s, s->settings.server.host);
+  } else if (!resolve_request(s)) {
+    abandon_socket(s);
+    socket_failed(s, OTC_SESSION_INTERNAL_ERROR, "out of memory");
+  }
+}
+
+/* The resolver's answer for attempt `attempt`; stale answers are ignored. */
+static void run_resolved(struct session* s, uint32_t attempt, const char* address) {
+  if (s->socket != SOCKET_OPENING || s->wsi || attempt != s->resolve_attempt) {
+    return;
+  }
+  if (!address) {
+    char message[320];
+    snprintf(message, sizeof message, "cannot resolve %s", s->settings.server.host);
+    abandon_socket(s);
+    socket_failed(s, OTC_SESSION_CONNECTION_FAILED, message);
+    return;
+  }
+  connect_to(s, address);
 }
 
 /* --- session lifecycle ---------------------------------------------------- */
@@ -1226,6 +1253,9 @@ void session_run_command(struct command* command) {
       break;
     case CMD_DROP_SOCKET:
       run_drop_socket(s);
+      break;
+    case CMD_RESOLVED:
+      run_resolved(s, (uint32_t)command->count, command->token);
       break;
     case CMD_STOP:
       break;

@@ -206,6 +206,7 @@ enum command_type {
   CMD_DELETE,
   CMD_INJECT,
   CMD_DROP_SOCKET,
+  CMD_RESOLVED, /* token: the numeric address, or NULL; count: the attempt */
   CMD_STOP
 };
 
@@ -275,6 +276,17 @@ struct command* command_new(enum command_type type, struct session* session);
  * library thread) and posts its preallocated delete. Needs otc_g.lock held. */
 void session_delete_locked(struct session* session);
 
+/* --- resolve.c: host names, off the library thread ------------------------ */
+
+bool resolve_is_numeric(const char* host);
+/* Resolves the session's server host for its attempt `resolve_attempt`; the
+ * answer comes back as CMD_RESOLVED. False when out of memory. */
+bool resolve_request(struct session* s);
+/* Stops the resolver thread (waiting for a lookup in progress) and refuses
+ * requests until resolve_allow() (otc_destroy / otc_init). */
+void resolve_stop(void);
+void resolve_allow(void);
+
 /* --- sessions: the public side (session.c) and the library thread's (engine.c) */
 
 enum session_phase {
@@ -328,6 +340,7 @@ struct session {
   int64_t epoch;    /* of the last `connected`; 0 from a v1 server */
   int protocol;     /* negotiated on the current connection: 1 or 2 (no client pings) */
   int retry_after_ms; /* the server's hint from its last error, for the next retry */
+  uint32_t resolve_attempt; /* which open_socket() a CMD_RESOLVED answers */
   lws_usec_t connect_started; /* when otc_session_connect's attempt began */
   bool in_batch;    /* on_batch_begin delivered, on_batch_end due */
   bool leave_by_resume; /* disconnecting while reconnecting: resume, then close */

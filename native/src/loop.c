@@ -139,6 +139,7 @@ otc_status otc_init(void* reserved) {
     return OTC_ERROR_INVALID_STATE;
   }
   otc_log_route_lws();
+  resolve_allow();
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
@@ -199,6 +200,9 @@ otc_status otc_destroy(void) {
   for (struct session* session; (session = handle_any()) != NULL;) {
     session_delete_locked(session);
   }
+  pthread_mutex_unlock(&otc_g.lock);
+  resolve_stop(); /* its answers find no session now */
+  pthread_mutex_lock(&otc_g.lock);
   stop_command.next = NULL;
   post_command_locked(&stop_command);
   pthread_mutex_unlock(&otc_g.lock);
