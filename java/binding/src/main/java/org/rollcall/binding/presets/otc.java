@@ -15,11 +15,10 @@ import org.bytedeco.javacpp.tools.InfoMapper;
  * JVM host may lack ({@code preload}); system libraries (libssl, libcrypto,
  * libcap, libz, libc) are expected on the host.
  *
- * <p>Strings cross JNI with NewStringUTF/GetStringUTFChars ({@code MODIFIED_UTF8_STRING}):
- * several times cheaper per event than JavaCPP's default byte[] decoding in Java, and
- * independent of the JVM's default charset. JNI's "modified UTF-8" differs from UTF-8 only
- * for characters beyond U+FFFF (and U+0000); the C core rewrites such strings from libotc
- * (rollcall_core.h), and the strings Java passes in (keys, IDs, tokens, URLs) are ASCII.
+ * <p>{@code MODIFIED_UTF8_STRING} only concerns the generated {@code String} overloads, which the
+ * binding does not use for text that matters: it passes keys, session IDs, tokens and URLs as
+ * NUL-terminated UTF-8 ({@code BytePointer}, org.rollcall.Utf8), and events reach Java as UTF-8
+ * bytes through the hand-written JNI core (rollcall_core.h).
  */
 @Properties(
     target = "org.rollcall.binding.OtcLib",
