@@ -72,14 +72,13 @@ final class ReportPeers {
             md.append("| lone join, ").append(m).append(" members: joiner's connect call to the last member's "
                     + "event, p50 / p95 | ").append(ours ? p50p95(map(lone, "from_connect_call_ms")) : "not measured");
             for (String peer : PEERS) {
-                md.append(" | ").append(p50p95(map(map(map(map(peers, peer), "lone"), Integer.toString(m)), "join_ms")));
+                md.append(" | ").append(loneFigure(peers, peer, m, "join_ms"));
             }
             md.append(" | ").append(fanout(m)).append(" fan-out p50 |\n");
             md.append("| clean leave, ").append(m).append(" members, p50 / p95 | ")
                     .append(ours ? p50p95(map(lone, "graceful_leave_ms")) : "not measured");
             for (String peer : PEERS) {
-                md.append(" | ").append(p50p95(map(map(map(map(peers, peer), "lone"), Integer.toString(m)),
-                        "leave_ms")));
+                md.append(" | ").append(loneFigure(peers, peer, m, "leave_ms"));
             }
             md.append(" | |\n");
         }
@@ -161,6 +160,11 @@ final class ReportPeers {
             return "failed: " + runs.get("failed");
         }
         return runs.containsKey("median") ? medianRange(runs) : "not measured";
+    }
+
+    private static String loneFigure(Map<String, Object> peers, String peer, int members, String figure) {
+        Map<String, Object> lone = map(map(map(peers, peer), "lone"), Integer.toString(members));
+        return lone.containsKey("failed") ? "failed: " + lone.get("failed") : p50p95(map(lone, figure));
     }
 
     private static String p50p95(Map<String, Object> stats) {
