@@ -197,7 +197,15 @@ static otc_session* start(int port, struct recorder* r, enum scenario which) {
   otc_session* session = otc_session_new_with_settings(TEST_API_KEY, "v2", &callbacks, settings);
   otc_session_settings_delete(settings);
   REQUIRE(session && otc_session_connect(session, "token") == OTC_SUCCESS, "connect");
-  REQUIRE(recorder_wait(r, EV_CONNECTED, NULL, 1, 10000), "connected");
+  if (!recorder_wait(r, EV_CONNECTED, NULL, 1, 10000)) {
+    recorder_dump(r, "start");
+    for (int i = 0; i < frames_seen(); i++) {
+      char text[1024];
+      frame(i, text);
+      fprintf(stderr, "frame %d: %s\n", i, text);
+    }
+    REQUIRE(false, "not connected");
+  }
   char first[1024];
   frame(0, first);
   REQUIRE(strstr(first, "\"type\":\"connect\"") && strstr(first, "\"protocol\":2"),
@@ -355,19 +363,54 @@ static void test_refused(int port) {
   printf("refused          1023 on connect: connected after %lld ms\n", (long long)waited);
 }
 
-/* A disconnect right behind a loss (both already asked for when the library
- * sees the loss): no on_reconnection_started after otc_session_disconnect. */
+/* Holds the library thread inside a callback of another session. */
+static atomic_bool loop_held;
+static atomic_bool loop_released;
+
+static void hold_loop(otc_session* session, struct recorder* r) {
+  (void)session;
+  (void)r;
+  atomic_store(&loop_held, true);
+  while (!atomic_load(&loop_released)) {
+    sleep_ms(1);
+  }
+}
+
+/* A disconnect right behind a loss, both asked for before the library sees
+ * the loss (the library thread is held meanwhile): no on_reconnection_started
+ * after otc_session_disconnect, just on_disconnected. */
 static void test_disconnect_after_loss(int port) {
   struct recorder r;
   otc_session* session = start(port, &r, TOMBSTONE);
+  struct recorder held;
+  recorder_init(&held);
+  held.after_created = hold_loop;
+  struct otc_session_callbacks callbacks = recorder_callbacks(&held);
+  otc_session* idle = otc_session_new(TEST_API_KEY, "hold", &callbacks);
+  REQUIRE(idle && otc_session_test_inject_connection_events(idle, 1) == OTC_SUCCESS, "inject");
+  while (!atomic_load(&loop_held)) {
+    sleep_ms(1);
+  }
   REQUIRE(otc_session_test_drop_socket(session) == OTC_SUCCESS, "drop");
   REQUIRE(otc_session_disconnect(session) == OTC_SUCCESS, "disconnect");
+  atomic_store(&loop_released, true);
   REQUIRE(recorder_wait(&r, EV_DISCONNECTED, NULL, 1, 10000), "on_disconnected");
   REQUIRE(recorder_count(&r, EV_RECONNECTING, NULL) == 0,
           "on_reconnection_started after otc_session_disconnect");
   REQUIRE(recorder_count(&r, EV_ERROR, NULL) == 0, "no error");
+  /* It left through a resume (then a close frame): wait until the server got
+   * it, which may be after on_disconnected. */
+  int64_t deadline = now_ms() + 5000;
+  while (frames_seen() < 2 && now_ms() < deadline) {
+    sleep_ms(5);
+  }
+  char resume[1024];
+  frame(1, resume);
+  REQUIRE(strstr(resume, "\"type\":\"resume\""), "left through a resume: %s", resume);
   otc_session_delete(session);
+  otc_session_delete(idle);
   recorder_free(&r);
+  recorder_free(&held);
   printf("disconnect       right after a loss: on_disconnected only\n");
 }
 
