@@ -26,7 +26,7 @@ enum exit_code {
 
 static const char usage[] =
     "Usage: otc-watch --url URL --api-key KEY --session ID --token TOKEN\n"
-    "                 [--suppress] [--quiet] [--help]\n"
+    "                 [--suppress] [--quiet] [--ids] [--help]\n"
     "\n"
     "Connects to a Rollcall session and prints its connection events:\n"
     "  You have connected to the session.\n"
@@ -41,6 +41,8 @@ static const char usage[] =
     "  --token TOKEN    a token for that session (rc1....)\n"
     "  --suppress       ask for no connection events (connectionEventsSuppressed)\n"
     "  --quiet          no notes on stderr (reconnections, library log)\n"
+    "  --ids            end each line with the connection's ID, \" [ID]\" (this\n"
+    "                   client's own on the first line), for checks by identity\n"
     "  --help           this text\n"
     "\n"
     "SIGINT or SIGTERM disconnects cleanly (close frame) and exits.\n"
@@ -58,12 +60,14 @@ struct options {
   const char* token;
   bool suppress;
   bool quiet;
+  bool ids;
 };
 
 /* Written by the signal handler and the library thread, read by main. */
 static int wake_pipe[2];
 static atomic_int total = 1; /* connections in the session, this one included */
 static atomic_bool quiet;
+static atomic_bool ids;
 static atomic_bool connected;
 
 static void wake(char what) {
@@ -82,27 +86,40 @@ static void note(const char* text) {
   }
 }
 
+/* " [ID]" with --ids, else nothing. */
+static const char* id_suffix(char* out, size_t size, const otc_connection* connection) {
+  out[0] = '\0';
+  if (atomic_load(&ids) && connection) {
+    snprintf(out, size, " [%s]", otc_connection_get_id(connection));
+  }
+  return out;
+}
+
 static void on_connected(otc_session* session, void* user_data) {
-  (void)session;
   (void)user_data;
+  char id[128];
   atomic_store(&connected, true);
-  printf("You have connected to the session.\n");
+  printf("You have connected to the session.%s\n",
+         id_suffix(id, sizeof id, otc_session_get_connection(session)));
 }
 
 static void on_connection_created(otc_session* session, void* user_data,
                                   const otc_connection* connection) {
   (void)session;
   (void)user_data;
-  (void)connection;
-  printf("Another client connected. %d total.\n", atomic_fetch_add(&total, 1) + 1);
+  char id[128];
+  printf("Another client connected. %d total.%s\n", atomic_fetch_add(&total, 1) + 1,
+         id_suffix(id, sizeof id, connection));
 }
 
 static void on_connection_dropped(otc_session* session, void* user_data,
                                   const otc_connection* connection) {
   (void)session;
   (void)user_data;
-  printf("A client disconnected. %d total. (%s)\n", atomic_fetch_sub(&total, 1) - 1,
-         otc_connection_drop_reason_string(otc_connection_get_drop_reason(connection)));
+  char id[128];
+  printf("A client disconnected. %d total. (%s)%s\n", atomic_fetch_sub(&total, 1) - 1,
+         otc_connection_drop_reason_string(otc_connection_get_drop_reason(connection)),
+         id_suffix(id, sizeof id, connection));
 }
 
 static void on_reconnection_started(otc_session* session, void* user_data) {
@@ -148,6 +165,7 @@ static int parse_options(int argc, char** argv, struct options* options) {
       {"token", required_argument, NULL, 't'},
       {"suppress", no_argument, NULL, 'S'},
       {"quiet", no_argument, NULL, 'q'},
+      {"ids", no_argument, NULL, 'i'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -160,6 +178,7 @@ static int parse_options(int argc, char** argv, struct options* options) {
       case 't': options->token = optarg; break;
       case 'S': options->suppress = true; break;
       case 'q': options->quiet = true; break;
+      case 'i': options->ids = true; break;
       case 'h': fputs(usage, stdout); return EXIT_CLEAN;
       default: fputs(usage, stderr); return EXIT_USAGE;
     }
@@ -253,6 +272,7 @@ int main(int argc, char** argv) {
     return parsed;
   }
   atomic_store(&quiet, options.quiet);
+  atomic_store(&ids, options.ids);
   if (pipe(wake_pipe) != 0) {
     perror("otc-watch: pipe");
     return EXIT_CONNECT_FAILED;

@@ -114,10 +114,10 @@ final class Checker {
     private static void checkSession(Harness harness, Expectation expected, String sessionId, List<RosterLine> live,
                                      Map<RosterLine, LoadProcess> owners, boolean details, List<Violation> problems) {
         List<String> listing = harness.admin.connections(sessionId).ids();
-        Map<String, Integer> watcherTotals = new HashMap<>();
+        Map<String, WatchProcess.WatchView> watchers = new HashMap<>();
         for (WatchProcess watcher : harness.watchers()) {
             if (watcher.sessionId().equals(sessionId)) {
-                watcherTotals.put(watcher.name(), watcher.total());
+                watchers.put(watcher.name(), watcher.view());
             }
         }
         int[] detailed = {0};
@@ -126,17 +126,18 @@ final class Checker {
             return details && detailed[0]++ < DETAILED && owner != null ? owner.roster(line.client(), ROSTER_TIMEOUT)
                     : line;
         };
-        problems.addAll(compareSession(sessionId, listing, expected, live, watcherTotals, withIds));
+        problems.addAll(compareSession(sessionId, listing, expected, live, watchers, withIds));
     }
 
     /**
      * The invariant for one session, from what the server lists and what the clients hold: no
      * duplicate or unknown ID on the server (a ghost there), no live client missing from it, every
      * roster equal to the list minus the client itself (else its ghosts and missing members, when
-     * {@code withIds} can give the IDs), and every otc-watch total equal to the count.
+     * {@code withIds} can give the IDs), and every otc-watch observer holding exactly the list minus
+     * itself, by identity (by count only when it printed no IDs), and listed itself.
      */
     static List<Violation> compareSession(String sessionId, List<String> listing, Expectation expected,
-                                          List<RosterLine> live, Map<String, Integer> watcherTotals,
+                                          List<RosterLine> live, Map<String, WatchProcess.WatchView> watchers,
                                           Function<RosterLine, RosterLine> withIds) {
         List<Violation> problems = new ArrayList<>();
         Set<String> listed = new HashSet<>(listing);
@@ -178,10 +179,26 @@ final class Checker {
             }
             problems.add(new Violation(line.who(), "roster_mismatch", detail));
         }
-        watcherTotals.forEach((watcher, total) -> {
-            if (total != listed.size()) {
+        watchers.forEach((watcher, view) -> {
+            if (view.total() != listed.size()) {
                 problems.add(new Violation(watcher, "watch_total",
-                        "otc-watch counts " + total + ", the server lists " + listed.size()));
+                        "otc-watch counts " + view.total() + ", the server lists " + listed.size()));
+            }
+            if (view.ids() == null) {
+                return;
+            }
+            if (view.own() == null || !listed.contains(view.own())) {
+                problems.add(new Violation(watcher, "watch_not_listed", "its own ID " + view.own()
+                        + " is not in the server's list"));
+            }
+            Set<String> ghosts = new HashSet<>(view.ids());
+            ghosts.removeAll(listed);
+            Set<String> absent = new HashSet<>(listed);
+            absent.removeAll(view.ids());
+            absent.remove(view.own());
+            if (!ghosts.isEmpty() || !absent.isEmpty()) {
+                problems.add(new Violation(watcher, "watch_roster", "ghosts (held, not listed): " + first(ghosts)
+                        + "; missing (listed, not held): " + first(absent)));
             }
         });
         return problems;

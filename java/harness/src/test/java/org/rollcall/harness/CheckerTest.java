@@ -133,8 +133,20 @@ class CheckerTest {
     void catchesAnObserverThatCountsWrong() {
         Expectation expected = new Expectation().members(SESSION, 2);
         List<Violation> violations = Checker.compareSession(SESSION, List.of("a", "b"), expected,
-                List.of(roster("a", Set.of("b")), roster("b", Set.of("a"))), Map.of("watch-1", 3),
-                Function.identity());
+                List.of(roster("a", Set.of("b")), roster("b", Set.of("a"))),
+                Map.of("watch-1", new WatchProcess.WatchView(3, null, null)), Function.identity());
         assertEquals(List.of("watch_total"), kinds(violations), violations.toString());
+    }
+
+    @Test
+    void catchesAnObserverWithAGhostAndAMissingMemberByIdentity() {
+        // The watcher w counts 3 (itself, b, g) as the server lists 3 (a, b, w): only IDs tell.
+        Expectation expected = new Expectation().members(SESSION, 3).untracked(SESSION, 1).members(SESSION, -1);
+        List<Violation> violations = Checker.compareSession(SESSION, List.of("a", "b", "w"), expected,
+                List.of(roster("a", Set.of("b", "w")), roster("b", Set.of("a", "w"))),
+                Map.of("watch-1", new WatchProcess.WatchView(3, "w", Set.of("b", "g"))), Function.identity());
+        assertEquals(List.of("watch_roster"), kinds(violations), violations.toString());
+        assertTrue(violations.get(0).detail().contains("ghosts (held, not listed): [g]")
+                && violations.get(0).detail().contains("missing (listed, not held): [a]"), violations.toString());
     }
 }
