@@ -1,8 +1,9 @@
-/* The library thread's side of sessions: sockets, timers, protocol messages,
- * the roster and every callback. Everything here runs on the library thread. */
+/* The library thread's side of sessions: sockets, timers, the session's life
+ * (connect, lose, reconnect, end) and libwebsockets' callbacks. Messages are
+ * in messages.c, callbacks in callbacks.c, commands in commands.c. */
 
 #define _DEFAULT_SOURCE /* struct tcp_info */
-#include "internal.h"
+#include "engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,15 +41,7 @@ int session_closing_orphans(void) {
   return closing_orphans;
 }
 
-static lws_usec_t ms(int milliseconds) {
-  return (lws_usec_t)milliseconds * LWS_US_PER_MS;
-}
 
-static int64_t wall_clock_ms(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 /* xorshift64*: jitter only, not security. */
 static uint64_t random_below(uint64_t bound) {
@@ -62,154 +55,9 @@ static uint64_t random_below(uint64_t bound) {
   return bound ? (state * 2685821657736338717u) % bound : 0;
 }
 
-/* --- callbacks ------------------------------------------------------------ */
-
-/* Marks a callback in flight unless the session was deleted (or, for
- * connection events, is being disconnected). */
-static bool callback_begin(struct session* s, bool connection_event) {
-  pthread_mutex_lock(&otc_g.lock);
-  bool wanted = !s->deleted &&
-                !(connection_event && s->user_state == USER_DISCONNECTING);
-  s->in_callback = wanted;
-  pthread_mutex_unlock(&otc_g.lock);
-  return wanted;
-}
-
-static void callback_end(struct session* s) {
-  pthread_mutex_lock(&otc_g.lock);
-  s->in_callback = false;
-  if (s->delete_waiting) {
-    pthread_cond_broadcast(&otc_g.callback_done);
-  }
-  pthread_mutex_unlock(&otc_g.lock);
-}
-
-/* Whether connection events should still be delivered. */
-static bool wants_events(struct session* s) {
-  pthread_mutex_lock(&otc_g.lock);
-  bool wanted = !s->deleted && s->user_state != USER_DISCONNECTING;
-  pthread_mutex_unlock(&otc_g.lock);
-  return wanted;
-}
-
-typedef void (*session_callback)(otc_session*, void*);
-typedef void (*connection_callback)(otc_session*, void*, const otc_connection*);
-
-/* Batches (settings' on_batch_begin/_end): begin comes before the first
- * connection event of a frame (or roster, reconciliation, injection), end
- * after its last, before any other callback. */
-static void batch_finish(struct session* s) {
-  if (!s->in_batch) {
-    return;
-  }
-  s->in_batch = false;
-  if (callback_begin(s, false)) {
-    s->settings.on_batch_end(s->handle, s->callbacks.user_data);
-    callback_end(s);
-  }
-}
-
-static bool batch_start(struct session* s) {
-  if (s->in_batch || !s->settings.on_batch_begin) {
-    return true;
-  }
-  if (!callback_begin(s, true)) {
-    return false;
-  }
-  s->in_batch = true;
-  s->settings.on_batch_begin(s->handle, s->callbacks.user_data);
-  callback_end(s);
-  return true;
-}
-
-static void emit(struct session* s, session_callback callback) {
-  batch_finish(s);
-  if (callback && callback_begin(s, false)) {
-    callback(s->handle, s->callbacks.user_data);
-    callback_end(s);
-  }
-}
-
-/* Returns whether later connection events are still wanted. */
-static bool emit_connection(struct session* s, connection_callback callback,
-                            const otc_connection* connection) {
-  if (!callback) {
-    return wants_events(s);
-  }
-  if (!batch_start(s) || !callback_begin(s, true)) {
-    return false;
-  }
-  callback(s->handle, s->callbacks.user_data, connection);
-  callback_end(s);
-  return true;
-}
-
-static void emit_error(struct session* s, int64_t code, const char* message) {
-  otc_log(OTC_LOG_LEVEL_INFO, "session %s: error %lld: %s", s->session_id,
-          (long long)code, message);
-  batch_finish(s);
-  if (s->callbacks.on_error && callback_begin(s, false)) {
-    s->callbacks.on_error(s->handle, s->callbacks.user_data, message,
-                          (enum otc_session_error_code)code);
-    callback_end(s);
-  }
-}
-
-/* --- own connection ------------------------------------------------------- */
-
-static void retire_self_locked(struct session* s) {
-  if (s->self) {
-    s->self->next = s->retired;
-    s->retired = s->self;
-    s->self = NULL;
-  }
-}
-
-static bool same_id(const otc_connection* c, const struct json_string* id) {
-  return c->id_length == id->length && memcmp(c->id, id->text, id->length) == 0;
-}
-
-static bool is_self(const struct session* s, const struct json_string* id) {
-  return s->self && same_id(s->self, id);
-}
-
-/* The own connection or an earlier one of this session (after a rejoin as a
- * new connection, the server may still list the old one until its grace
- * ends): never announced as another client. Only the library thread writes
- * `retired`, so it reads it without the lock. */
-static bool is_own(const struct session* s, const struct json_string* id) {
-  if (is_self(s, id)) {
-    return true;
-  }
-  for (const otc_connection* old = s->retired; old; old = old->next) {
-    if (same_id(old, id)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-static bool set_self(struct session* s, const struct wire_connection* own) {
-  if (is_self(s, &own->id)) {
-    return true;
-  }
-  otc_connection* connection =
-      connection_new(own->id.text, own->id.length, own->data.text, own->data.length,
-                     own->creation_time, s->session_id);
-  if (!connection) {
-    return false;
-  }
-  pthread_mutex_lock(&otc_g.lock);
-  retire_self_locked(s);
-  s->self = connection;
-  pthread_mutex_unlock(&otc_g.lock);
-  return true;
-}
-
 /* --- socket --------------------------------------------------------------- */
 
 static void heartbeat_fired(lws_sorted_usec_list_t* timer);
-static void socket_failed(struct session* s, int64_t code, const char* message);
 
 static void reset_socket_buffers(struct session* s) {
   free(s->outgoing);
@@ -225,7 +73,7 @@ static void reset_socket_buffers(struct session* s) {
 
 /* Forgets the current socket and closes it without a close frame, as a broken
  * network would (the server then keeps the connection for a resume). */
-static void abandon_socket(struct session* s) {
+void abandon_socket(struct session* s) {
   if (s->wsi) {
     lws_set_opaque_user_data(s->wsi, NULL);
     lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -251,7 +99,7 @@ static lws_usec_t silence_deadline(const struct session* s) {
   }
 }
 
-static void schedule_heartbeat(struct session* s) {
+void schedule_heartbeat(struct session* s) {
   lws_usec_t due = silence_deadline(s);
   if (s->phase == PHASE_CONNECTED && s->protocol < 2 && s->next_ping < due) {
     due = s->next_ping;
@@ -289,7 +137,7 @@ static void connect_to(struct session* s, const char* address) {
   s->wsi = wsi;
 }
 
-static void open_socket(struct session* s) {
+void open_socket(struct session* s) {
   s->socket = SOCKET_OPENING;
   s->last_received = lws_now_usecs();
   s->resolve_attempt++;
@@ -303,7 +151,7 @@ static void open_socket(struct session* s) {
 }
 
 /* The resolver's answer for attempt `attempt`; stale answers are ignored. */
-static void run_resolved(struct session* s, uint32_t attempt, const char* address) {
+void run_resolved(struct session* s, uint32_t attempt, const char* address) {
   if (s->socket != SOCKET_OPENING || s->wsi || attempt != s->resolve_attempt) {
     return;
   }
@@ -321,7 +169,7 @@ static void run_resolved(struct session* s, uint32_t attempt, const char* addres
 
 /* Ends the connection cycle: on_error when `code` is non-zero, then
  * on_disconnected if the session had connected or the application asked. */
-static void end_session(struct session* s, int64_t code, const char* message) {
+void end_session(struct session* s, int64_t code, const char* message) {
   bool announced = s->announced;
   abandon_socket(s);
   lws_sul_cancel(&s->retry_timer);
@@ -400,12 +248,12 @@ static lws_usec_t next_retry_delay(struct session* s) {
   return ms((int)(base / 2 + (int64_t)random_below((uint64_t)base / 2 + 1)));
 }
 
-static void schedule_retry(struct session* s, bool at_once) {
+void schedule_retry(struct session* s, bool at_once) {
   lws_usec_t delay = at_once ? 0 : next_retry_delay(s);
   lws_sul_schedule(otc_g.context, 0, &s->retry_timer, retry_fired, delay);
 }
 
-static void start_reconnection(struct session* s) {
+void start_reconnection(struct session* s) {
   /* When the application already called otc_session_disconnect (its command
    * is queued), there is no reconnection to announce: the command then leaves
    * through a resume (run_disconnect). */
@@ -426,7 +274,7 @@ static void start_reconnection(struct session* s) {
 }
 
 /* The current socket is gone (already forgotten); decide what comes next. */
-static void socket_failed(struct session* s, int64_t code, const char* message) {
+void socket_failed(struct session* s, int64_t code, const char* message) {
   switch (s->phase) {
     case PHASE_CONNECTING:
       end_session(s, code, message);
@@ -445,7 +293,7 @@ static void socket_failed(struct session* s, int64_t code, const char* message) 
   }
 }
 
-static void protocol_error(struct session* s, const char* message) {
+void protocol_error(struct session* s, const char* message) {
   otc_log(OTC_LOG_LEVEL_WARN, "session %s: %s", s->session_id, message);
   if (s->phase == PHASE_CLOSING) {
     end_session(s, 0, NULL);
@@ -528,363 +376,6 @@ static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
     lws_callback_on_writable(s->wsi);
   }
   schedule_heartbeat(s);
-}
-
-/* --- roster --------------------------------------------------------------- */
-
-/* Out of memory while applying a frame: the frame is not applied (last_seq
- * stays), and the session treats it as a lost socket, so a resume brings the
- * missed part back (replayed, or reconciled from a roster). */
-static void out_of_memory(struct session* s) {
-  otc_log(OTC_LOG_LEVEL_ERROR, "session %s: out of memory", s->session_id);
-  abandon_socket(s);
-  socket_failed(s, OTC_SESSION_INTERNAL_ERROR, "out of memory");
-}
-
-enum adopt_result { ADOPT_OK, ADOPT_MALFORMED, ADOPT_NO_MEMORY };
-
-/*
- * Builds the server's roster `list` into `result`, moving connections that
- * `known` has (no event for them) and creating the others, which are also
- * linked, in the server's order, through `*added` (their `next` is the roster
- * chain, so the order is kept in a separate array). Skips the own connection
- * and duplicates.
- */
-static enum adopt_result adopt_roster(struct session* s, struct json list,
-                                      const struct json_string* own_id,
-                                      struct roster* known, struct roster* result,
-                                      otc_connection*** added, size_t* added_count) {
-  size_t capacity = 0;
-  *added = NULL;
-  *added_count = 0;
-  struct json_iter it = {.object = false};
-  int more;
-  while ((more = json_container_next(&list, &it, NULL)) == 1) {
-    struct wire_connection entry;
-    if (!wire_connection_parse(&list, &entry)) {
-      return ADOPT_MALFORMED;
-    }
-    bool own = (entry.id.length == own_id->length &&
-                memcmp(entry.id.text, own_id->text, own_id->length) == 0) ||
-               is_own(s, &entry.id);
-    if (own || roster_find(result, entry.id.text, entry.id.length)) {
-      continue;
-    }
-    otc_connection* connection = roster_remove(known, entry.id.text, entry.id.length);
-    bool is_new = connection == NULL;
-    if (is_new) {
-      if (*added_count == capacity) {
-        size_t grown_capacity = capacity ? capacity * 2 : 16;
-        otc_connection** grown = otc_realloc(*added, grown_capacity * sizeof **added);
-        if (!grown) {
-          return ADOPT_NO_MEMORY;
-        }
-        *added = grown;
-        capacity = grown_capacity;
-      }
-      connection = connection_new(entry.id.text, entry.id.length, entry.data.text,
-                                  entry.data.length, entry.creation_time, s->session_id);
-    }
-    if (!connection || !roster_add(result, connection)) {
-      if (connection && !is_new) {
-        roster_add(known, connection); /* back where it was; known never grows here */
-      } else {
-        connection_free(connection);
-      }
-      return ADOPT_NO_MEMORY;
-    }
-    if (is_new) {
-      (*added)[(*added_count)++] = connection;
-    }
-  }
-  return more == 0 ? ADOPT_OK : ADOPT_MALFORMED;
-}
-
-static void emit_created_list(struct session* s, otc_connection** added, size_t count) {
-  for (size_t i = 0; i < count; i++) {
-    if (!emit_connection(s, s->callbacks.on_connection_created, added[i])) {
-      return;
-    }
-  }
-}
-
-/* Reports (and frees) the connections that left while the client was away. */
-static void emit_dropped_list(struct session* s, otc_connection* gone) {
-  bool wanted = true;
-  while (gone) {
-    otc_connection* next = gone->next;
-    gone->drop_reason = OTC_CONNECTION_DROP_REASON_NETWORK_DISCONNECTED;
-    gone->event_seq = -1;
-    if (wanted) {
-      wanted = emit_connection(s, s->callbacks.on_connection_dropped, gone);
-    }
-    connection_free(gone);
-    gone = next;
-  }
-}
-
-/* --- server messages ------------------------------------------------------ */
-
-/* Puts a connection back into `known` when a new roster cannot be adopted. */
-static void restore_roster(struct roster* known, struct roster* partial) {
-  otc_connection* c = roster_take_all(partial);
-  while (c) {
-    otc_connection* next = c->next;
-    roster_add(known, c); /* cannot fail: known had room for each before */
-    c = next;
-  }
-}
-
-static void handle_connected(struct session* s, struct wire_message* m) {
-  if (s->phase != PHASE_CONNECTING && s->phase != PHASE_RECONNECTING) {
-    protocol_error(s, "unexpected 'connected' message");
-    return;
-  }
-  struct wire_connection own;
-  bool v2 = m->has_protocol && m->protocol >= 2;
-  bool replay = v2 && m->resumed && m->replay && s->resuming && m->has_epoch &&
-                m->epoch == s->epoch;
-  if (!m->has_connection || !wire_connection_parse(&m->connection, &own) || !m->has_seq ||
-      !m->has_resume_token || (!replay && !m->has_connections)) {
-    protocol_error(s, "malformed 'connected' message");
-    return;
-  }
-  struct roster result;
-  roster_init(&result);
-  otc_connection** added = NULL;
-  size_t added_count = 0;
-  char* token_copy = otc_malloc(m->resume_token.length + 1);
-  enum adopt_result adopted = token_copy ? ADOPT_OK : ADOPT_NO_MEMORY;
-  if (adopted == ADOPT_OK && !replay) {
-    adopted = adopt_roster(s, m->connections, &own.id, &s->roster, &result, &added,
-                           &added_count);
-  }
-  if (adopted == ADOPT_OK && !set_self(s, &own)) {
-    adopted = ADOPT_NO_MEMORY;
-  }
-  if (adopted != ADOPT_OK) {
-    for (size_t i = 0; i < added_count; i++) {
-      connection_free(roster_remove(&result, added[i]->id, added[i]->id_length));
-    }
-    restore_roster(&s->roster, &result);
-    free(added);
-    free(token_copy);
-    if (adopted == ADOPT_MALFORMED) {
-      protocol_error(s, "malformed roster in 'connected' message");
-    } else {
-      out_of_memory(s);
-    }
-    return;
-  }
-  memcpy(token_copy, m->resume_token.text, m->resume_token.length);
-  token_copy[m->resume_token.length] = '\0';
-  free(s->resume_token);
-  s->resume_token = token_copy;
-  s->last_seq = m->seq;
-  s->epoch = m->has_epoch ? m->epoch : 0;
-  s->protocol = v2 ? 2 : 1;
-  s->resume_rejected = false;
-  otc_connection* gone = NULL;
-  if (!replay) {
-    gone = roster_take_all(&s->roster);
-    s->roster = result;
-  }
-
-  bool reconnecting = s->phase == PHASE_RECONNECTING;
-  s->phase = PHASE_CONNECTED;
-  s->announced = true;
-  s->attempt = 0;
-  s->next_ping = lws_now_usecs() + ms(s->settings.heartbeat_interval_ms);
-  schedule_heartbeat(s);
-  lws_sul_cancel(&s->retry_timer);
-  lws_sul_cancel(&s->give_up_timer);
-
-  if (reconnecting) {
-    otc_log(OTC_LOG_LEVEL_INFO, "session %s: reconnected (%s)", s->session_id,
-            replay ? "resumed, replaying" : m->resumed ? "resumed" : "as a new connection");
-    emit_dropped_list(s, gone);
-    emit_created_list(s, added, added_count);
-    emit(s, s->callbacks.on_reconnected);
-  } else {
-    emit_dropped_list(s, gone); /* empty */
-    emit(s, s->callbacks.on_connected);
-    emit_created_list(s, added, added_count);
-  }
-  free(added);
-}
-
-/* False when out of memory (the event is then not applied). */
-static bool connection_created(struct session* s, const struct wire_event* e) {
-  const struct wire_connection* entry = &e->connection;
-  if (is_own(s, &entry->id) || roster_find(&s->roster, entry->id.text, entry->id.length)) {
-    s->last_seq = e->seq;
-    return true; /* never about ourselves, never a duplicate */
-  }
-  otc_connection* connection = connection_new(entry->id.text, entry->id.length,
-                                              entry->data.text, entry->data.length,
-                                              entry->creation_time, s->session_id);
-  if (!connection || !roster_add(&s->roster, connection)) {
-    connection_free(connection);
-    return false;
-  }
-  s->last_seq = e->seq;
-  connection->event_seq = e->seq;
-  connection->event_epoch = s->epoch;
-  emit_connection(s, s->callbacks.on_connection_created, connection);
-  connection->event_seq = -1;
-  connection->event_epoch = 0;
-  return true;
-}
-
-static void connection_destroyed(struct session* s, const struct wire_event* e) {
-  s->last_seq = e->seq;
-  otc_connection* connection =
-      roster_remove(&s->roster, e->connection.id.text, e->connection.id.length);
-  if (!connection) {
-    return; /* never a ghost */
-  }
-  connection->drop_reason = drop_reason_parse(e->reason.text, e->reason.length);
-  connection->event_seq = e->seq;
-  connection->event_epoch = s->epoch;
-  emit_connection(s, s->callbacks.on_connection_dropped, connection);
-  connection_free(connection);
-}
-
-static void handle_events(struct session* s, struct wire_message* m) {
-  if (s->phase != PHASE_CONNECTED) {
-    otc_log(OTC_LOG_LEVEL_DEBUG, "session %s: events before 'connected' ignored",
-            s->session_id);
-    return;
-  }
-  if (!m->has_events || json_peek(&m->events) != '[') {
-    protocol_error(s, "malformed 'events' message");
-    return;
-  }
-  struct json_iter it = {.object = false};
-  int more;
-  while ((more = json_container_next(&m->events, &it, NULL)) == 1) {
-    struct wire_event e;
-    if (!wire_event_parse(&m->events, &e)) {
-      protocol_error(s, "malformed event");
-      return;
-    }
-    if (e.seq <= s->last_seq) {
-      continue;
-    }
-    if (JSON_IS(&e.type, "connectionCreated")) {
-      if (!connection_created(s, &e)) {
-        out_of_memory(s);
-        return;
-      }
-    } else if (JSON_IS(&e.type, "connectionDestroyed")) {
-      connection_destroyed(s, &e);
-    } else {
-      s->last_seq = e.seq; /* an event kind this client does not know */
-    }
-    if (!wants_events(s)) {
-      return;
-    }
-  }
-  if (more < 0) {
-    protocol_error(s, "malformed 'events' message");
-  }
-}
-
-/* A first connection keeps retrying refusals (1023) until give_up_after_ms. */
-static bool connect_may_retry(const struct session* s) {
-  int limit = s->settings.give_up_after_ms;
-  return limit == 0 || lws_now_usecs() - s->connect_started < ms(limit);
-}
-
-static bool is_authorization_error(int64_t code) {
-  return code == OTC_SESSION_AUTHORIZATION_FAILURE || code == OTC_SESSION_INVALID_SESSION;
-}
-
-static void handle_error(struct session* s, struct wire_message* m) {
-  if (!m->has_code || m->code == 0) {
-    protocol_error(s, "malformed 'error' message");
-    return;
-  }
-  int64_t code = m->code;
-  char description[512];
-  if (m->has_message) {
-    snprintf(description, sizeof description, "%.*s", (int)m->message.length, m->message.text);
-  } else {
-    snprintf(description, sizeof description, "error from the server");
-  }
-  bool resuming = s->phase == PHASE_RECONNECTING && s->resuming;
-  abandon_socket(s); /* the server closes it anyway */
-  if (m->has_retry_after && m->retry_after_ms > 0) {
-    s->retry_after_ms = m->retry_after_ms < 60000 ? (int)m->retry_after_ms : 60000;
-  }
-
-  if (resuming && code == OTC_SESSION_CONNECTION_FAILED) {
-    /* Only 1006 means the server forgot this connection: join again as a new one. */
-    otc_log(OTC_LOG_LEVEL_INFO, "session %s: resume refused, connecting anew",
-            s->session_id);
-    s->resume_rejected = true;
-    schedule_retry(s, true);
-  } else if (resuming) {
-    /* Any other error during a resume (1023 in a reconnect storm, say):
-     * resume again later. */
-    emit_error(s, code, description);
-    schedule_retry(s, false);
-  } else if (s->phase == PHASE_CONNECTING && code == OTC_SESSION_CONNECTION_REFUSED &&
-             connect_may_retry(s)) {
-    /* An overloaded or rate-limiting server refuses new connections for a
-     * while (protocol.md "Load and admission"): try again after its
-     * retryAfterMs plus jitter, until the give-up time. */
-    otc_log(OTC_LOG_LEVEL_INFO, "session %s: connection refused (%s), retrying",
-            s->session_id, description);
-    schedule_retry(s, false);
-  } else if (s->phase == PHASE_CONNECTING || is_authorization_error(code)) {
-    end_session(s, code, description);
-  } else if (s->phase == PHASE_RECONNECTING) {
-    emit_error(s, code, description);
-    schedule_retry(s, false);
-  } else {
-    emit_error(s, code, description);
-    start_reconnection(s);
-  }
-}
-
-/* Final in both versions: the connection was removed; no resume, no rejoin. */
-static void handle_disconnected(struct session* s, struct wire_message* m) {
-  enum otc_connection_drop_reason reason =
-      m->has_reason ? drop_reason_parse(m->reason.text, m->reason.length)
-                    : OTC_CONNECTION_DROP_REASON_NONE;
-  if (reason == OTC_CONNECTION_DROP_REASON_NONE) {
-    reason = OTC_CONNECTION_DROP_REASON_FORCE_DISCONNECTED;
-  }
-  pthread_mutex_lock(&otc_g.lock);
-  if (s->self) {
-    __atomic_store_n(&s->self->drop_reason, reason, __ATOMIC_RELAXED); /* read by any thread */
-  }
-  pthread_mutex_unlock(&otc_g.lock);
-  if (s->announced) {
-    end_session(s, 0, NULL);
-  } else {
-    end_session(s, OTC_SESSION_CONNECTION_FAILED, "disconnected by the server");
-  }
-}
-
-static void handle_message(struct session* s, char* text, size_t length) {
-  if (s->phase == PHASE_CLOSING || s->phase == PHASE_IDLE) {
-    return;
-  }
-  struct wire_message m;
-  if (!wire_decode(text, length, &m)) {
-    protocol_error(s, "malformed message from the server");
-  } else if (JSON_IS(&m.type, "connected")) {
-    handle_connected(s, &m);
-  } else if (JSON_IS(&m.type, "events")) {
-    handle_events(s, &m);
-  } else if (JSON_IS(&m.type, "error")) {
-    handle_error(s, &m);
-  } else if (JSON_IS(&m.type, "disconnected")) {
-    handle_disconnected(s, &m);
-  } /* other types (e.g. "pong", "ping") are ignored, as protocol.md asks */
-  batch_finish(s);
 }
 
 /* --- libwebsockets callbacks ---------------------------------------------- */
@@ -1097,68 +588,6 @@ int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
   return 0;
 }
 
-/* --- commands from the public functions ----------------------------------- */
-
-static void run_connect(struct session* s, char* token) {
-  if (s->phase != PHASE_IDLE) {
-    free(token);
-    return;
-  }
-  free(s->token);
-  s->token = token;
-  free(s->resume_token);
-  s->resume_token = NULL;
-  s->last_seq = -1;
-  roster_clear(&s->roster);
-  s->announced = false;
-  s->resume_rejected = false;
-  s->phase = PHASE_CONNECTING;
-  s->attempt = 1; /* a refused first connect backs off from initial_backoff_ms */
-  s->connect_started = lws_now_usecs();
-  open_socket(s);
-}
-
-/* A disconnect while reconnecting: resume the connection and close it at
- * once, so that the others see clientDisconnected now rather than
- * networkDisconnected after the server's grace. Bounded by CLOSE_TIMEOUT_MS. */
-static void leave_by_resume(struct session* s) {
-  s->phase = PHASE_CLOSING;
-  s->leave_by_resume = true;
-  s->close_started = lws_now_usecs();
-  lws_sul_cancel(&s->retry_timer);
-  lws_sul_cancel(&s->give_up_timer);
-  if (s->socket == SOCKET_NONE) {
-    open_socket(s);
-  } else if (s->socket == SOCKET_OPEN) {
-    s->close_due = true; /* after the resume frame, if it is still to be sent */
-    lws_callback_on_writable(s->wsi);
-    schedule_heartbeat(s);
-  } else {
-    schedule_heartbeat(s); /* on_established sends resume, then close */
-  }
-}
-
-static void run_disconnect(struct session* s) {
-  if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSING) {
-    return;
-  }
-  if (s->phase == PHASE_RECONNECTING && s->resume_token && s->self && !s->resume_rejected) {
-    leave_by_resume(s);
-    return;
-  }
-  if (s->socket != SOCKET_OPEN) {
-    end_session(s, 0, NULL);
-    return;
-  }
-  s->phase = PHASE_CLOSING;
-  s->close_due = true;
-  s->close_started = lws_now_usecs();
-  lws_sul_cancel(&s->retry_timer);
-  lws_sul_cancel(&s->give_up_timer);
-  lws_callback_on_writable(s->wsi);
-  schedule_heartbeat(s);
-}
-
 static void free_connection_list(otc_connection* list) {
   while (list) {
     otc_connection* next = list->next;
@@ -1168,7 +597,7 @@ static void free_connection_list(otc_connection* list) {
 }
 
 /* Runs outside every callback of the session, so freeing it is safe. */
-static void run_delete(struct session* s) {
+void run_delete(struct session* s) {
   lws_sul_cancel(&s->retry_timer);
   lws_sul_cancel(&s->give_up_timer);
   if (s->wsi && s->socket == SOCKET_OPEN) {
@@ -1193,71 +622,4 @@ static void run_delete(struct session* s) {
   free(s->api_key);
   free(s->session_id);
   free(s);
-}
-
-static void run_inject(struct session* s, int count) {
-  int64_t now = wall_clock_ms();
-  for (int i = 0; i < count; i++) {
-    char id[32];
-    snprintf(id, sizeof id, "inject-%d", i);
-    otc_connection* connection = connection_new(id, strlen(id), "", 0, now, s->session_id);
-    if (!connection) {
-      otc_log(OTC_LOG_LEVEL_ERROR, "inject: out of memory");
-      return;
-    }
-    bool wanted = emit_connection(s, s->callbacks.on_connection_created, connection);
-    connection->drop_reason = OTC_CONNECTION_DROP_REASON_CLIENT_DISCONNECTED;
-    if (wanted) {
-      wanted = emit_connection(s, s->callbacks.on_connection_dropped, connection);
-    }
-    connection_free(connection);
-    if (!wanted) {
-      return;
-    }
-  }
-}
-
-static void run_drop_socket(struct session* s) {
-  if (s->socket != SOCKET_NONE && s->phase != PHASE_CLOSING) {
-    abandon_socket(s);
-    socket_failed(s, OTC_SESSION_CONNECTION_FAILED, "socket dropped for a test");
-  }
-}
-
-static bool is_deleted(struct session* s) {
-  pthread_mutex_lock(&otc_g.lock);
-  bool deleted = s->deleted;
-  pthread_mutex_unlock(&otc_g.lock);
-  return deleted;
-}
-
-void session_run_command(struct command* command) {
-  struct session* s = command->session;
-  if (command->type != CMD_DELETE && is_deleted(s)) {
-    return; /* its CMD_DELETE follows */
-  }
-  switch (command->type) {
-    case CMD_CONNECT:
-      run_connect(s, command->token);
-      command->token = NULL;
-      break;
-    case CMD_DISCONNECT:
-      run_disconnect(s);
-      break;
-    case CMD_DELETE:
-      run_delete(s);
-      break;
-    case CMD_INJECT:
-      run_inject(s, command->count);
-      batch_finish(s);
-      break;
-    case CMD_DROP_SOCKET:
-      run_drop_socket(s);
-      break;
-    case CMD_RESOLVED:
-      run_resolved(s, (uint32_t)command->count, command->token);
-      break;
-    case CMD_STOP:
-      break;
-  }
 }

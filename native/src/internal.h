@@ -287,7 +287,8 @@ bool resolve_request(struct session* s);
 void resolve_stop(void);
 void resolve_allow(void);
 
-/* --- sessions: the public side (session.c) and the library thread's (engine.c) */
+/* --- sessions: the public side (session.c) and the library thread's
+ * (engine.c, callbacks.c, messages.c, commands.c; see engine.h) */
 
 enum session_phase {
   PHASE_IDLE,         /* no connection wanted */
@@ -362,7 +363,7 @@ struct session {
   lws_sorted_usec_list_t give_up_timer;
 };
 
-/* engine.c, on the library thread */
+/* On the library thread (commands.c, engine.c). */
 
 void session_run_command(struct command* command);
 int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
