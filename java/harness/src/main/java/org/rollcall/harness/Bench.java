@@ -195,7 +195,9 @@ final class Bench implements Callable<Integer> {
         artifacts.put("libotc", java.nio.file.Files.exists(lib) ? lib : null);
         artifacts.put("otc-floor", floorBinary());
         artifacts.put("mqtt-load", noPeers ? null : floorBinary().resolveSibling("mqtt-load"));
-        artifacts.put("socket.io peer", noPeers ? null : Path.of("bench/peers/socketio/load.js"));
+        artifacts.put("mosquitto", noPeers ? null : Path.of("/usr/sbin/mosquitto"));
+        artifacts.put("socket.io peer server", noPeers ? null : Path.of("bench/peers/socketio/server.js"));
+        artifacts.put("socket.io peer load", noPeers ? null : Path.of("bench/peers/socketio/load.js"));
         return artifacts;
     }
 
