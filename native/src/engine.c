@@ -181,9 +181,12 @@ void end_session(struct session* s, int64_t code, const char* message) {
   s->announced = false;
   s->leave_by_resume = false;
 
+  /* The application may connect again only once this cycle's last callback
+   * has returned (or from inside it): a connect that succeeds is never
+   * followed by the old cycle's on_error or on_disconnected. */
   pthread_mutex_lock(&otc_g.lock);
   bool requested = s->user_state == USER_DISCONNECTING;
-  s->user_state = USER_IDLE;
+  s->ending = true;
   pthread_mutex_unlock(&otc_g.lock);
 
   if (code) {
@@ -194,6 +197,10 @@ void end_session(struct session* s, int64_t code, const char* message) {
   }
   pthread_mutex_lock(&otc_g.lock);
   retire_self_locked(s);
+  if (s->ending) { /* no connect from a callback meanwhile */
+    s->user_state = USER_IDLE;
+    s->ending = false;
+  }
   pthread_mutex_unlock(&otc_g.lock);
 }
 

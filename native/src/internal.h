@@ -325,6 +325,7 @@ struct session {
   bool in_callback;
   bool delete_waiting; /* a thread waits for in_callback to clear */
   enum user_state user_state;
+  bool ending; /* end_session is delivering the cycle's last callbacks */
   otc_connection* self;    /* own connection, from on_connected to on_disconnected */
   otc_connection* retired; /* earlier own connections; freed with the session */
 

@@ -87,7 +87,9 @@ static otc_status post_if(otc_session* handle, enum command_type type,
   struct session* s = handle_resolve(handle);
   if (!s) {
     status = OTC_ERROR_INVALID_HANDLE;
-  } else if (s->user_state != required) {
+  } else if (s->ending ? !(type == CMD_CONNECT && on_library_thread())
+                       : s->user_state != required) {
+    /* While a cycle ends, only a callback of it may connect again. */
     status = OTC_ERROR_INVALID_STATE;
   } else if (!command) {
     status = OTC_ERROR_NO_MEMORY;
@@ -97,6 +99,7 @@ static otc_status post_if(otc_session* handle, enum command_type type,
     command->count = count;
     token = NULL;
     s->user_state = next;
+    s->ending = false;
     post_command_locked(command);
     command = NULL;
   }

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum scenario { PINGS, REPLAY, TOMBSTONE, RETRY, REFUSED, REJOIN };
+enum scenario { PINGS, REPLAY, TOMBSTONE, RETRY, REFUSED, REJOIN, REVOKED };
 
 static atomic_int scenario;
 static atomic_bool stop_requested;
@@ -87,6 +87,11 @@ static void script(struct peer* peer, int k) {
                      : k == 1 ? "{\"type\":\"error\",\"code\":1006,\"message\":\"unknown connection\"}"
                               : REJOINED;
       peer->close_after = k == 1;
+      break;
+    case REVOKED:
+      peer->out[0] = CONNECTED_V2;
+      peer->out[1] = k == 0 ? "{\"type\":\"error\",\"code\":1004,\"message\":\"revoked\"}" : NULL;
+      peer->close_after = k == 0;
       break;
     case RETRY:
       peer->out[0] = k == 0 ? CONNECTED_V2
@@ -414,6 +419,46 @@ static void test_disconnect_after_loss(int port) {
   printf("disconnect       right after a loss: on_disconnected only\n");
 }
 
+static void slow_on_error(otc_session* session, struct recorder* r) {
+  (void)session;
+  (void)r;
+  sleep_ms(300);
+}
+
+/* A connect that succeeds is never followed by the old cycle's callbacks: it
+ * is refused until on_disconnected has returned. Before, the state went idle
+ * before on_error and on_disconnected were delivered. */
+static void test_connect_after_end(int port) {
+  struct recorder r;
+  recorder_init(&r);
+  r.after_error = slow_on_error;
+  pthread_mutex_lock(&frames_lock);
+  frame_count = 0;
+  pthread_mutex_unlock(&frames_lock);
+  atomic_store(&scenario, REVOKED);
+  otc_session_settings* settings = otc_session_settings_new();
+  char url[64];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/v1/ws", port);
+  REQUIRE(otc_session_settings_set_server_url(settings, url) == OTC_SUCCESS, "url");
+  struct otc_session_callbacks callbacks = recorder_callbacks(&r);
+  otc_session* session = otc_session_new_with_settings(TEST_API_KEY, "v2", &callbacks, settings);
+  otc_session_settings_delete(settings);
+  REQUIRE(session && otc_session_connect(session, "token") == OTC_SUCCESS, "connect");
+  REQUIRE(recorder_wait(&r, EV_ERROR, NULL, 1, 10000), "on_error 1004");
+  int64_t deadline = now_ms() + 10000;
+  otc_status status;
+  while ((status = otc_session_connect(session, "token")) != OTC_SUCCESS && now_ms() < deadline) {
+    REQUIRE(status == OTC_ERROR_INVALID_STATE, "connect: %d", status);
+  }
+  int disconnected = recorder_count(&r, EV_DISCONNECTED, NULL);
+  REQUIRE(status == OTC_SUCCESS, "never connected again");
+  REQUIRE(disconnected == 1, "a new connect succeeded before the old cycle's on_disconnected");
+  REQUIRE(recorder_wait(&r, EV_CONNECTED, NULL, 2, 10000), "connected again");
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("connect again    refused until on_disconnected returned\n");
+}
+
 /* After a rejoin as a new connection, the old own ID is never announced. */
 static void test_rejoin_hides_old_self(int port) {
   struct recorder r;
@@ -454,6 +499,7 @@ int main(void) {
   test_refused(port);
   test_disconnect_after_loss(port);
   test_rejoin_hides_old_self(port);
+  test_connect_after_end(port);
   REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
   atomic_store(&stop_requested, true);
   lws_cancel_service(server_context);

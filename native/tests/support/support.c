@@ -398,8 +398,11 @@ static void on_dropped(otc_session* s, void* user_data, const otc_connection* c)
 
 static void on_error(otc_session* s, void* user_data, const char* message,
                      enum otc_session_error_code code) {
-  (void)s;
-  record(user_data, EV_ERROR, NULL, (int)code, message);
+  struct recorder* r = user_data;
+  record(r, EV_ERROR, NULL, (int)code, message);
+  if (r->after_error) {
+    r->after_error(s, r);
+  }
 }
 
 static void on_batch_begin(otc_session* s, void* user_data) {

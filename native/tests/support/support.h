@@ -108,6 +108,7 @@ struct recorder {
   /* Optional hooks, called at the end of the matching callback. */
   void (*after_connected)(otc_session* session, struct recorder* recorder);
   void (*after_created)(otc_session* session, struct recorder* recorder);
+  void (*after_error)(otc_session* session, struct recorder* recorder);
   void* context;
 };
 
