@@ -199,8 +199,9 @@ void end_session(struct session* s, int64_t code, const char* message) {
   retire_self_locked(s);
   if (s->ending) { /* no connect from a callback meanwhile */
     s->user_state = USER_IDLE;
-    s->ending = false;
   }
+  s->ending = false;
+  pthread_cond_broadcast(&otc_g.callback_done); /* public calls wait for this */
   pthread_mutex_unlock(&otc_g.lock);
 }
 

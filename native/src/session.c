@@ -85,11 +85,18 @@ static otc_status post_if(otc_session* handle, enum command_type type,
   otc_status status = OTC_SUCCESS;
   pthread_mutex_lock(&otc_g.lock);
   struct session* s = handle_resolve(handle);
+  /* While a connection cycle delivers its last callbacks, other threads wait
+   * for them (as a delete waits for a running callback), so that a connect
+   * that succeeds is never followed by the old cycle's on_disconnected. The
+   * handle is checked again after each wait: the session may be deleted. */
+  while (s && s->ending && !on_library_thread()) {
+    pthread_cond_wait(&otc_g.callback_done, &otc_g.lock);
+    s = handle_resolve(handle);
+  }
   if (!s) {
     status = OTC_ERROR_INVALID_HANDLE;
-  } else if (s->ending ? !(type == CMD_CONNECT && on_library_thread())
-                       : s->user_state != required) {
-    /* While a cycle ends, only a callback of it may connect again. */
+  } else if (s->ending ? type != CMD_CONNECT : s->user_state != required) {
+    /* A callback of the ending cycle may connect again, nothing else. */
     status = OTC_ERROR_INVALID_STATE;
   } else if (!command) {
     status = OTC_ERROR_NO_MEMORY;

@@ -425,9 +425,10 @@ static void slow_on_error(otc_session* session, struct recorder* r) {
   sleep_ms(300);
 }
 
-/* A connect that succeeds is never followed by the old cycle's callbacks: it
- * is refused until on_disconnected has returned. Before, the state went idle
- * before on_error and on_disconnected were delivered. */
+/* A connect that succeeds is never followed by the old cycle's callbacks: a
+ * connect from another thread waits until on_disconnected has returned.
+ * Before, the state went idle before on_error and on_disconnected were
+ * delivered, and the connect succeeded in between. */
 static void test_connect_after_end(int port) {
   struct recorder r;
   recorder_init(&r);
@@ -456,7 +457,7 @@ static void test_connect_after_end(int port) {
   REQUIRE(recorder_wait(&r, EV_CONNECTED, NULL, 2, 10000), "connected again");
   otc_session_delete(session);
   recorder_free(&r);
-  printf("connect again    refused until on_disconnected returned\n");
+  printf("connect again    waits until on_disconnected returned\n");
 }
 
 /* After a rejoin as a new connection, the old own ID is never announced. */

@@ -232,9 +232,10 @@ OTC_API otc_session* otc_session_new_with_settings(
  * Starts connecting with a token (protocol.md "Tokens"); returns at once.
  * OTC_ERROR_INVALID_STATE when connecting or connected already. A session may
  * be connected again after on_disconnected, or after on_error ended a first
- * attempt: once that callback has returned, or from inside it (until then
- * OTC_ERROR_INVALID_STATE), so that a connect that succeeded is never
- * followed by the old cycle's callbacks.
+ * attempt. Called from another thread while that last callback runs, it
+ * waits for it to return (as otc_session_delete does), so that a connect
+ * that succeeded is never followed by the old cycle's callbacks; called from
+ * inside it, it succeeds at once.
  */
 OTC_API otc_status otc_session_connect(otc_session* session, const char* token);
 
