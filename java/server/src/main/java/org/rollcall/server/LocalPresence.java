@@ -17,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The life of each connection on this node: joined on a socket, lost (grace), resumed on another
+ * The in-memory {@link Presence}, the default: one node holds its sessions whole. The life of each connection on this node: joined on a socket, lost (grace), resumed on another
  * socket, or gone with a reason. Every call is handed to the owner loop of the session it names
  * and runs there (see {@link Session}); results go back to the socket through its {@link Outbox}.
  * A socket's calls reach the owner in the order the socket made them.
@@ -25,12 +25,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each change names the socket it comes from and is ignored when that socket no longer carries
  * the member: so an old socket that dies after a resume cannot end the connection.
  */
-final class Presence {
-    private static final Logger log = LoggerFactory.getLogger(Presence.class);
-
-    /** A session's position and members at one moment, for the admin API. */
-    record Snapshot(long epoch, long seq, List<ConnectionInfo> connections) {
-    }
+final class LocalPresence implements Presence {
+    private static final Logger log = LoggerFactory.getLogger(LocalPresence.class);
 
     private final ServerConfig config;
     private final Metrics metrics;
@@ -40,7 +36,7 @@ final class Presence {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicLong lastEpoch = new AtomicLong();
 
-    Presence(ServerConfig config, Metrics metrics, EventLoopGroup group) {
+    LocalPresence(ServerConfig config, Metrics metrics, EventLoopGroup group) {
         this.config = config;
         this.metrics = metrics;
         for (EventExecutor executor : group) {
@@ -49,11 +45,13 @@ final class Presence {
         group.scheduleAtFixedRate(tombstones::sweep, 10, 10, TimeUnit.SECONDS);
     }
 
-    int connectionCount() {
+    @Override
+    public int connectionCount() {
         return connections.get();
     }
 
-    int sessionCount() {
+    @Override
+    public int sessionCount() {
         return sessions.size();
     }
 
@@ -68,7 +66,8 @@ final class Presence {
     }
 
     /** Joins a new connection on the socket: it gets {@code connected}, or an error. */
-    void join(Member member, int protocol, Outbox outbox) {
+    @Override
+    public void join(Member member, int protocol, Outbox outbox) {
         ownerOf(member.session()).execute(() -> {
             if (tombstones.isRevoked(member.tokenNonce())) {
                 outbox.refuse(ErrorCode.AUTHORIZATION_FAILURE, "token was revoked by a force-disconnect");
@@ -103,7 +102,8 @@ final class Presence {
      * silently; nobody else hears of it. A v2 client at a position the log still holds gets the
      * events it missed; any other gets the roster. Unknown: 1006. Removed by the admin: terminal.
      */
-    void resume(SessionKey key, String connectionId, String resumeToken, int protocol, long epoch, long lastSeq,
+    @Override
+    public void resume(SessionKey key, String connectionId, String resumeToken, int protocol, long epoch, long lastSeq,
                 Outbox outbox) {
         ownerOf(key).execute(() -> {
             if (tombstones.isRemoved(connectionId)) {
@@ -150,7 +150,8 @@ final class Presence {
      * The socket is gone (closed, or silent and left open): the member waits out its grace, then
      * leaves. A silent socket stays the member's, so that a close frame on it still counts.
      */
-    void socketLost(SessionKey key, Outbox outbox, long graceMs, boolean silent) {
+    @Override
+    public void socketLost(SessionKey key, Outbox outbox, long graceMs, boolean silent) {
         EventLoop owner = ownerOf(key);
         owner.execute(() -> {
             Member member = outbox.member;
@@ -164,7 +165,8 @@ final class Presence {
     }
 
     /** The member leaves at once, if the socket still carries it (or is its silent socket). */
-    void leave(SessionKey key, Outbox outbox, Reason reason) {
+    @Override
+    public void leave(SessionKey key, Outbox outbox, Reason reason) {
         ownerOf(key).execute(() -> {
             Member member = outbox.member;
             if (member != null && !member.ended && (member.outbox == outbox || member.silentOutbox == outbox)) {
@@ -174,7 +176,8 @@ final class Presence {
     }
 
     /** Removes a connection through the admin API; completes with false if there is no such connection. */
-    CompletableFuture<Boolean> forceDisconnect(SessionKey key, String connectionId) {
+    @Override
+    public CompletableFuture<Boolean> forceDisconnect(SessionKey key, String connectionId) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
         ownerOf(key).execute(() -> {
             Session session = sessions.get(key);
@@ -195,7 +198,8 @@ final class Presence {
     }
 
     /** The session's position and members. */
-    CompletableFuture<Snapshot> snapshot(SessionKey key) {
+    @Override
+    public CompletableFuture<Snapshot> snapshot(SessionKey key) {
         CompletableFuture<Snapshot> done = new CompletableFuture<>();
         ownerOf(key).execute(() -> {
             Session session = sessions.get(key);

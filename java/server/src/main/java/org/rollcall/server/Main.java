@@ -206,6 +206,18 @@ public final class Main implements Runnable {
                 description = "Serve POST /v1/dev/token for the first app. For development only.")
         boolean devTokens;
 
+        @Option(names = "--redis", paramLabel = "URI",
+                description = "Share sessions with other nodes through Redis 7: redis://[user:password@]host:port[/db],"
+                        + " rediss:// for TLS. Default: this node alone, in memory. See docs/scale-out.md.")
+        String redis;
+
+        @Option(names = "--node-id", description = "This node's name in Redis and in logs (with --redis). Default: node.")
+        String nodeId;
+
+        @Option(names = "--redis-lease-ms", defaultValue = "2000",
+                description = "With --redis: a node silent this long is dead; its connections end the silent grace later.")
+        long redisLeaseMs;
+
         @Override
         public Integer call() throws Exception {
             RollcallServer.Builder builder = RollcallServer.builder().host(host).port(port).config(serverConfig())
@@ -216,6 +228,9 @@ public final class Main implements Runnable {
             }
             if (tlsCert != null) {
                 builder.tls(tlsCert, tlsKey);
+            }
+            if (redis != null) {
+                builder.redis(new RedisConfig(redis, nodeId, redisLeaseMs));
             }
             List<App> configured = apps();
             if (configured.isEmpty()) {

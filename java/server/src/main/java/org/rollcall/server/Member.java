@@ -24,6 +24,8 @@ final class Member {
     /** Its socket receives the events after this seq (its join, or where its resume left it). */
     long fromSeq;
     boolean ended;
+    /** With Redis: how many resumes moved it (see resume.lua); a notice of an older move is stale. */
+    long generation;
 
     Member(SessionKey session, ConnectionInfo info, boolean suppressEvents, String tokenNonce, long tokenExpiresAtMs) {
         this.session = session;

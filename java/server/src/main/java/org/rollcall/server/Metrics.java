@@ -17,6 +17,8 @@ public final class Metrics {
     private final LongAdder eventsBatched = new LongAdder();
     private final Map<Reason, LongAdder> drops = new EnumMap<>(Reason.class);
     private final Map<ErrorCode, LongAdder> errors = new EnumMap<>(ErrorCode.class);
+    /** Redis round trips by operation (join, leave, ...), on a node that serves with Redis; sorted for stable output. */
+    private final Map<String, LongAdder> redisRoundTrips = new java.util.concurrent.ConcurrentSkipListMap<>();
     private volatile IntSupplier connections = () -> 0;
     private volatile IntSupplier sessions = () -> 0;
 
@@ -45,6 +47,15 @@ public final class Metrics {
 
     void departed(Reason reason) {
         drops.get(reason).increment();
+    }
+
+    void redisRoundTrip(String operation) {
+        redisRoundTrips.computeIfAbsent(operation, unused -> new LongAdder()).increment();
+    }
+
+    long redisRoundTrips(String operation) {
+        LongAdder count = redisRoundTrips.get(operation);
+        return count == null ? 0 : count.sum();
     }
 
     void error(ErrorCode code) {
@@ -78,6 +89,12 @@ public final class Metrics {
         header(text, "rollcall_errors_total", "counter", "Error frames sent before closing a socket, by code.");
         errors.forEach((code, count) -> text.append("rollcall_errors_total{code=\"")
                 .append(code.code()).append("\"} ").append(count.sum()).append('\n'));
+        if (!redisRoundTrips.isEmpty()) {
+            header(text, "rollcall_redis_round_trips_total", "counter",
+                    "Redis round trips by operation; one per join, resume, leave or force, whatever the session's size.");
+            redisRoundTrips.forEach((operation, count) -> text.append("rollcall_redis_round_trips_total{op=\"")
+                    .append(operation).append("\"} ").append(count.sum()).append('\n'));
+        }
         return text.toString();
     }
 

@@ -64,6 +64,7 @@ public final class RollcallServer implements AutoCloseable {
     private final WebConfig web;
     private final Path tlsCert;
     private final Path tlsKey;
+    private final RedisConfig redis;
     private final Metrics metrics = new Metrics();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup bossGroup;
@@ -80,6 +81,7 @@ public final class RollcallServer implements AutoCloseable {
         this.web = builder.web;
         this.tlsCert = builder.tlsCert;
         this.tlsKey = builder.tlsKey;
+        this.redis = builder.redis;
         Map<String, App> apps = new LinkedHashMap<>();
         for (App app : builder.apps) {
             if (apps.put(app.apiKey(), app.withTokenLimits(securityConfig.maxTokenTtl(), securityConfig.tokenClockSkew())) != null) {
@@ -107,8 +109,15 @@ public final class RollcallServer implements AutoCloseable {
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         bossGroup = new MultiThreadIoEventLoopGroup(1, io);
         // As many loops as cores: more would only take turns on them, and each session has one owner.
-        workerGroup = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), io);
-        Presence presence = new Presence(config, metrics, workerGroup);
+        workerGroup = new WorkerLoops(io);
+        Presence presence;
+        try {
+            presence = redis == null ? new LocalPresence(config, metrics, workerGroup)
+                    : new RedisPresence(config, metrics, workerGroup, redis);
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
         ConnectRateLimiter connectLimiter = new ConnectRateLimiter(config.connectRate(), config.connectBurst());
         metrics.gauges(presence::connectionCount, presence::sessionCount);
         context = new ServerContext(config, apps, presence, new Heartbeats(workerGroup, config),
@@ -208,6 +217,9 @@ public final class RollcallServer implements AutoCloseable {
             adminListener.close();
         }
         channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (context != null) {
+            context.presence().close();
+        }
         if (bossGroup != null) {
             bossGroup.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
         }
@@ -268,8 +280,15 @@ public final class RollcallServer implements AutoCloseable {
         private WebConfig web = WebConfig.defaults();
         private Path tlsCert;
         private Path tlsKey;
+        private RedisConfig redis;
 
         private Builder() {
+        }
+
+        /** Shares sessions with other nodes through Redis (see docs/scale-out.md); null: this node alone (the default). */
+        public Builder redis(RedisConfig redis) {
+            this.redis = redis;
+            return this;
         }
 
         public Builder host(String host) {

@@ -33,12 +33,21 @@ final class Session {
     boolean removed;
 
     Session(SessionKey key, EventLoop owner, long epoch, ServerConfig config, Metrics metrics) {
+        this(key, owner, epoch, -1, config, metrics);
+    }
+
+    /**
+     * A session whose seqs are handed out elsewhere (the Redis sequencer, see {@link RedisPresence}):
+     * this node's copy starts after {@code lastSeq}, and takes events through {@link #publishAt}.
+     */
+    Session(SessionKey key, EventLoop owner, long epoch, long lastSeq, ServerConfig config, Metrics metrics) {
         this.key = key;
         this.owner = owner;
         this.epoch = epoch;
         this.metrics = metrics;
+        this.lastSeq = lastSeq;
         long graceMs = Math.max(config.graceClosedMs(), config.graceSilentMs()) + config.heartbeatTimeoutMs();
-        this.log = new EventLog(config.logEvents(), graceMs, LOG_MAX_BYTES, 0);
+        this.log = new EventLog(config.logEvents(), graceMs, LOG_MAX_BYTES, lastSeq + 1);
     }
 
     long lastSeq() {
@@ -47,8 +56,14 @@ final class Session {
 
     /** Appends an event (built for the next seq) for every member; returns its seq. */
     long publish(java.util.function.LongFunction<byte[]> event) {
-        long seq = ++lastSeq;
-        byte[] json = event.apply(seq);
+        long seq = lastSeq + 1;
+        publishAt(seq, event.apply(seq));
+        return seq;
+    }
+
+    /** Appends the event at {@code seq}, which must be {@code lastSeq() + 1}, for every member. */
+    void publishAt(long seq, byte[] json) {
+        lastSeq = seq;
         log.append(seq, json, System.currentTimeMillis());
         if (pending.isEmpty()) {
             pendingFirstSeq = seq;
@@ -58,7 +73,6 @@ final class Session {
             flushScheduled = true;
             owner.execute(this::flush);
         }
-        return seq;
     }
 
     /** The events a resume from {@code seq} missed, or null if the log no longer reaches back. */

@@ -1,0 +1,157 @@
+package org.rollcall.server;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
+
+/**
+ * The Redis side of {@link RedisPresence}: one command connection, one pub/sub connection, and the
+ * Lua scripts in {@code resources/redis}. Every change to a session is one script, so one round
+ * trip whatever the session's size: the script takes the next seq, appends the event to the
+ * session's capped stream, updates the roster hash and publishes the event, atomically (see
+ * {@code common.lua} for the keys). Lettuce reconnects by itself; while a connection is down its
+ * commands fail at once (they are not queued), and the caller decides what a failure means.
+ */
+final class RedisStore implements AutoCloseable {
+    enum Script { JOIN, RESUME, LEAVE, FORCE, LIST, RANGE, LEASE }
+
+    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+    private static final String[] NO_KEYS = new String[0];
+
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, byte[]> connection;
+    private final StatefulRedisPubSubConnection<String, byte[]> pubSub;
+    private final RedisAsyncCommands<String, byte[]> commands;
+    private final String[] scripts = new String[Script.values().length];
+    private final String[] digests = new String[Script.values().length];
+    private final Metrics metrics;
+
+    /**
+     * Connects to {@code uri} ({@code redis://[user:password@]host:port[/db]}, or {@code rediss://}
+     * for TLS). Events published on a subscribed channel go to {@code onMessage} on Lettuce's thread.
+     *
+     * @throws IOException when Redis cannot be reached now
+     */
+    RedisStore(String uri, Metrics metrics, BiConsumer<String, byte[]> onMessage) throws IOException {
+        this.metrics = metrics;
+        String common = resource("common.lua");
+        for (Script script : Script.values()) {
+            scripts[script.ordinal()] = common + "\n" + resource(script.name().toLowerCase() + ".lua");
+        }
+        resources = ClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
+                .reconnectDelay(Delay.constant(Duration.ofMillis(200))).build();
+        client = RedisClient.create(resources, RedisURI.create(uri));
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2)))
+                .build());
+        try {
+            connection = client.connect(CODEC);
+            pubSub = client.connectPubSub(CODEC);
+        } catch (RuntimeException e) {
+            close();
+            throw new IOException("cannot reach Redis at " + RedisURI.create(uri).toURI().getHost() + ": " + e.getMessage(), e);
+        }
+        commands = connection.async();
+        for (Script script : Script.values()) {
+            digests[script.ordinal()] = commands.digest(scripts[script.ordinal()]);
+        }
+        pubSub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, byte[] message) {
+                onMessage.accept(channel, message);
+            }
+        });
+    }
+
+    /** Whether both connections are up: while they are not, new connections are refused. */
+    boolean connected() {
+        return connection.isOpen() && pubSub.isOpen();
+    }
+
+    /** Runs a script with its arguments (each a String, byte[] or number); one round trip. */
+    CompletionStage<List<Object>> run(Script script, Object... args) {
+        byte[][] values = new byte[args.length][];
+        for (int i = 0; i < args.length; i++) {
+            values[i] = args[i] instanceof byte[] bytes ? bytes : String.valueOf(args[i]).getBytes(StandardCharsets.UTF_8);
+        }
+        metrics.redisRoundTrip(script.name().toLowerCase());
+        CompletableFuture<List<Object>> result = new CompletableFuture<>();
+        commands.<List<Object>>evalsha(digests[script.ordinal()], ScriptOutputType.MULTI, NO_KEYS, values)
+                .whenComplete((reply, error) -> {
+                    if (error instanceof RedisNoScriptException || error != null && error.getCause() instanceof RedisNoScriptException) {
+                        // Redis restarted, or flushed its script cache: send the script itself once.
+                        commands.<List<Object>>eval(scripts[script.ordinal()], ScriptOutputType.MULTI, NO_KEYS, values)
+                                .whenComplete((again, failed) -> complete(result, again, failed));
+                    } else {
+                        complete(result, reply, error);
+                    }
+                });
+        return result;
+    }
+
+    private static <T> void complete(CompletableFuture<T> future, T value, Throwable error) {
+        if (error != null) {
+            future.completeExceptionally(error);
+        } else {
+            future.complete(value);
+        }
+    }
+
+    /** Completes once Redis confirms the subscription: every later publish on the channel reaches us. */
+    CompletionStage<Void> subscribe(String channel) {
+        metrics.redisRoundTrip("subscribe");
+        return pubSub.async().subscribe(channel).thenApply(unused -> null);
+    }
+
+    void unsubscribe(String channel) {
+        metrics.redisRoundTrip("unsubscribe");
+        pubSub.async().unsubscribe(channel);
+    }
+
+    @Override
+    public void close() {
+        if (pubSub != null) {
+            pubSub.close();
+        }
+        if (connection != null) {
+            connection.close();
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = RedisStore.class.getResourceAsStream("/redis/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource redis/" + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
