@@ -118,10 +118,10 @@ final class Session {
             }
             if (encoded == null) {
                 encoded = new EncodedEvents(alloc, events);
-                metrics.eventsFrameSent(events.size());
             }
             // A member that joined or resumed within this batch gets only what came after it.
             int from = (int) Math.max(0, member.fromSeq + 1 - firstSeq);
+            metrics.eventsFrameSent(events.size() - from); // counted per member: frames and events delivered
             byLoop.computeIfAbsent(outbox.loop(), loop -> new ArrayList<>())
                     .add(new Outbox.Delivery(outbox, encoded.frameFrom(alloc, from)));
         }
