@@ -26,8 +26,11 @@ final class ConnectionHandler {
     static final int PROTOCOL = 2;
     private static final long RETRY_AFTER_MS = 1000;
 
-    /** SILENT: lost to heartbeat silence, left open through its grace for a close frame. */
-    private enum State { AWAITING_FIRST_FRAME, JOINED, SILENT, CLOSED }
+    /**
+     * JOINING: the first frame is read and waits for its task. SILENT: lost to heartbeat silence,
+     * left open through its grace for a close frame.
+     */
+    private enum State { AWAITING_FIRST_FRAME, JOINING, JOINED, SILENT, CLOSED }
 
     private final Channel channel;
     private final ServerContext server;
@@ -64,6 +67,18 @@ final class ConnectionHandler {
     }
 
     void onText(String text) {
+        if (state == State.AWAITING_FIRST_FRAME || state == State.JOINING) {
+            // A first frame costs a JSON parse and a token check. It runs as a task, and the loop
+            // runs tasks a few ms at a time between reads of its sockets, so a burst of joins cannot
+            // hold up other sockets' pongs. Frames behind it follow it through the task queue.
+            state = State.JOINING;
+            loop().execute(() -> process(text));
+            return;
+        }
+        process(text);
+    }
+
+    private void process(String text) {
         if (state == State.CLOSED || state == State.SILENT) {
             return; // a silent socket waits only for a close frame
         }
@@ -224,8 +239,13 @@ final class ConnectionHandler {
         end();
     }
 
+    /**
+     * The socket drained: write what waits, in a task. Many sockets turn writable in one read of
+     * the loop's events, and each may have a roster to encode; as tasks, the loop interleaves that
+     * work with reads, a few ms at a time.
+     */
     void onWritable() {
-        outbox.drain();
+        loop().execute(outbox::drain);
     }
 
     /** Removed through the admin API (or resuming a removed connection): a final word, then close. */

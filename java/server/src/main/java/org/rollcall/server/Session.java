@@ -17,6 +17,7 @@ import java.util.Map;
  */
 final class Session {
     private static final int MAX_FRAME_EVENTS = 4096;
+    private static final int DELIVERY_TASK_SOCKETS = 128;
     private static final long LOG_MAX_BYTES = 8L * 1024 * 1024;
 
     final SessionKey key;
@@ -129,8 +130,13 @@ final class Session {
             encoded.release();
         }
         for (Map.Entry<EventLoop, List<Outbox.Delivery>> target : byLoop.entrySet()) {
+            // In tasks of at most DELIVERY_TASK_SOCKETS writes: the loop reads its sockets between
+            // tasks, so a big session's fan-out does not hold up other sockets' pongs.
             List<Outbox.Delivery> deliveries = target.getValue();
-            target.getKey().execute(() -> Outbox.deliver(deliveries));
+            for (int from = 0; from < deliveries.size(); from += DELIVERY_TASK_SOCKETS) {
+                List<Outbox.Delivery> chunk = deliveries.subList(from, Math.min(deliveries.size(), from + DELIVERY_TASK_SOCKETS));
+                target.getKey().execute(() -> Outbox.deliver(chunk));
+            }
         }
     }
 }
