@@ -31,7 +31,6 @@
 
 #include <jni.h>
 #include <otc/otc.h>
-#include <otc/testing.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -465,47 +464,6 @@ static void rc_on_log(enum otc_log_level level, const char* message, void* user_
 static inline void rc_set_log_level(int level) {
   otc_log_set_callback(rc_on_log, NULL);
   otc_log_enable(level);
-}
-
-/* --- benchmark: the same events into C alone -------------------------------- */
-
-/* Events counted by the C callbacks below (on the library thread). The
- * checksum keeps the compiler from dropping the work. */
-static int64_t rc_bench_events;
-static volatile int64_t rc_bench_checksum;
-
-/* Does the work of rc_on_connection_created short of calling Java. */
-static void rc_bench_on_created(otc_session* session, void* user_data,
-                                const otc_connection* connection) {
-  (void)session;
-  (void)user_data;
-  const char* id = otc_connection_get_id(connection);
-  rc_bench_checksum += rc_key(id) + otc_connection_get_creation_time(connection) +
-                       (otc_connection_get_data(connection) != NULL);
-  __atomic_add_fetch(&rc_bench_events, 1, __ATOMIC_RELEASE);
-}
-
-static void rc_bench_on_dropped(otc_session* session, void* user_data,
-                                const otc_connection* connection) {
-  (void)session;
-  (void)user_data;
-  rc_bench_checksum += rc_key(otc_connection_get_id(connection)) +
-                       (int)otc_connection_get_drop_reason(connection);
-  __atomic_add_fetch(&rc_bench_events, 1, __ATOMIC_RELEASE);
-}
-
-/* A session whose connection events only count, in C. */
-static inline otc_session* rc_bench_session_new(const char* api_key,
-                                                const char* session_id) {
-  struct otc_session_callbacks callbacks = {};
-  callbacks.on_connection_created = rc_bench_on_created;
-  callbacks.on_connection_dropped = rc_bench_on_dropped;
-  return otc_session_new(api_key, session_id, &callbacks);
-}
-
-/* Connection events counted by benchmark sessions so far. */
-static inline int64_t rc_bench_event_count(void) {
-  return __atomic_load_n(&rc_bench_events, __ATOMIC_ACQUIRE);
 }
 
 #endif /* ROLLCALL_CORE_H */

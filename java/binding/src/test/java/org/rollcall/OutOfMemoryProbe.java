@@ -47,7 +47,8 @@ final class OutOfMemoryProbe {
                 }).build();
         // Made before the heap is full: injecting must not need the Java heap.
         java.util.function.ToIntFunction<org.rollcall.binding.OtcLib.otc_session> inject =
-                native_ -> org.rollcall.binding.OtcLib.otc_session_test_inject_connection_events(native_, 2000);
+                native_ -> TestNatives.injectConnectionEvents(native_.address(), 2000);
+        TestNatives.benchEventCount(); // loads the test natives while there is memory
         NativeLibrary.NativeSession nativeSession = session.nativeSession();
         // Runs every call site of the loop below once, while there is memory: resolving a call
         // site allocates on the heap.

@@ -1,10 +1,8 @@
 package org.rollcall;
 
-import org.rollcall.binding.OtcLib;
-
 /**
- * Test and benchmark hooks (in the binding's test-jar, not its production jar), the Java side of libotc's {@code <otc/testing.h>}. Not part of the
- * stable API.
+ * Test and benchmark hooks (in the binding's test-jar, not its production jar), the Java side of
+ * libotc's {@code <otc/testing.h>} through {@link TestNatives}. Not part of the stable API.
  */
 public final class TestHooks {
     private TestHooks() {
@@ -20,7 +18,7 @@ public final class TestHooks {
      */
     public static void injectConnectionEvents(Session session, int pairs) {
         NativeLibrary.check(session.nativeSession().call(
-                native_ -> OtcLib.otc_session_test_inject_connection_events(native_, pairs)),
+                native_ -> TestNatives.injectConnectionEvents(native_.address(), pairs)),
                 "inject events", session.getSessionId());
     }
 
@@ -31,7 +29,7 @@ public final class TestHooks {
      * @throws IllegalStateException if the session is not connecting or connected, or closed
      */
     public static void dropSocket(Session session) {
-        NativeLibrary.check(session.nativeSession().call(OtcLib::otc_session_test_drop_socket),
+        NativeLibrary.check(session.nativeSession().call(native_ -> TestNatives.dropSocket(native_.address())),
                 "drop socket", session.getSessionId());
     }
 

@@ -63,8 +63,4 @@ public class Core {
 
     /** For tests: events lost because the C heap ran out too. */
     public static native @Cast("int64_t") long rc_lost_event_count();
-
-    public static native OtcLib.otc_session rc_bench_session_new(String apiKey, String sessionId);
-
-    public static native @Cast("int64_t") long rc_bench_event_count();
 }

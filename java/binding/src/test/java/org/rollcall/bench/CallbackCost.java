@@ -8,13 +8,13 @@ import java.util.concurrent.TimeUnit;
 import org.rollcall.Connection;
 import org.rollcall.Session;
 import org.rollcall.TestHooks;
-import org.rollcall.binding.Core;
+import org.rollcall.TestNatives;
 import org.rollcall.binding.OtcLib;
 
 /**
  * What one connection event costs on its way into Java. libotc's test hook injects created+dropped
  * pairs on the library thread, without network; they go once into C callbacks that only count
- * (rc_bench_* in rollcall_core.h) and once through the binding into a Java ConnectionListener.
+ * (src/test/native/testing_natives.c) and once through the binding into a Java ConnectionListener.
  * The difference is the binding's cost per event.
  *
  * <p>Two figures per path: wall time from the injection to the last event, and the CPU time
@@ -98,18 +98,21 @@ public final class CallbackCost {
 
     /** Through the C core's counting callbacks. */
     private static Run inC(int pairs) throws InterruptedException {
-        OtcLib.otc_session session = Core.rc_bench_session_new("bench", "bench");
+        long session = TestNatives.benchSessionNew();
+        if (session == 0) {
+            throw new IllegalStateException("libotc refused a bench session");
+        }
         try {
-            long target = Core.rc_bench_event_count() + 2L * pairs;
+            long target = TestNatives.benchEventCount() + 2L * pairs;
             long cpu = libraryThreadCpu();
             long start = System.nanoTime();
-            check(OtcLib.otc_session_test_inject_connection_events(session, pairs));
-            while (Core.rc_bench_event_count() < target) {
+            check(TestNatives.injectConnectionEvents(session, pairs));
+            while (TestNatives.benchEventCount() < target) {
                 TimeUnit.MICROSECONDS.sleep(200);
             }
             return new Run((System.nanoTime() - start) / (2.0 * pairs), (libraryThreadCpu() - cpu) / (2.0 * pairs));
         } finally {
-            OtcLib.otc_session_delete(session);
+            TestNatives.sessionDelete(session);
         }
     }
 

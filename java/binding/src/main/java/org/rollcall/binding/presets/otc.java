@@ -9,7 +9,9 @@ import org.bytedeco.javacpp.tools.InfoMapper;
 /**
  * JavaCPP presets for libotc. {@code javacpp:parse} reads the headers listed in
  * {@code include} and generates the raw binding {@code org.rollcall.binding.OtcLib}.
- * Only the listed headers are parsed: add a header here when Java needs it.
+ * Only the listed headers are parsed: add a header here when Java needs it. Not
+ * {@code otc/testing.h}: its hooks live in libotc-testing.so.0, which only the test-jar
+ * carries (org.rollcall.TestNatives).
  *
  * <p>The jar bundles libotc.so.0 and the Debian libraries it needs that a plain
  * JVM host may lack ({@code preload}); system libraries (libssl, libcrypto,
@@ -25,7 +27,7 @@ import org.bytedeco.javacpp.tools.InfoMapper;
     value = @Platform(
         value = "linux-x86_64",
         library = "jniotc",
-        include = {"otc/base.h", "otc/connection.h", "otc/session.h", "otc/testing.h"},
+        include = {"otc/base.h", "otc/connection.h", "otc/session.h"},
         define = "MODIFIED_UTF8_STRING",
         link = "otc@.0",
         preload = {"websockets@.17", "cjson@.1"}))
