@@ -57,6 +57,14 @@ enum client_state {
 /* What a client knows about one connection ID (2 bits each). */
 enum id_state { ID_UNKNOWN = 0, ID_PRESENT = 1, ID_GONE = 2 };
 
+/* The events of one epoch by seq: (index << 3 | reason << 1 | dropped) + 1,
+ * 0 unknown. Epoch 0 is a v1 server's (it sends none). */
+struct epoch_log {
+  int64_t epoch;
+  int32_t* events;
+  int64_t capacity;
+};
+
 /* A session of the server, as seen from this process. Connection IDs are
  * interned per group, so each client's knowledge is a small bit array. */
 struct group {
@@ -75,11 +83,13 @@ struct group {
   int full_count;
   bool full_reported;
   int64_t first_full_ns, last_full_ns;
-  /* seq -> event, to compare clients and for `seqlog`;
-   * (index << 3 | reason << 1 | dropped) + 1, 0 unknown */
-  int32_t* seq_events;
-  int64_t seq_capacity;
-  bool seq_check_off; /* after a server restart seqs start over */
+  /* One log per epoch (a life of the session; protocol v2), oldest first:
+   * seq -> event, to compare clients and for `seqlog`. */
+  struct epoch_log* epochs;
+  int epoch_count;
+  /* v1 only (no epoch): after a server restart seqs start over, so the
+   * cross-client check stops. With epochs a new life has its own log. */
+  bool seq_check_off;
 };
 
 struct client {
@@ -96,7 +106,7 @@ struct client {
   int roster_count;
   uint64_t roster_hash; /* sum of FNV-1a 64 of the IDs present */
   bool full;
-  int64_t last_seq;
+  int64_t last_epoch, last_seq; /* the last event's position, (epoch, seq) */
   int64_t connect_ns, connected_ns;
   int own_changes; /* new connection IDs after reconnects (server restart) */
   bool deaf;       /* test fault: ignores every event (see `deafen`) */

@@ -196,8 +196,10 @@ void update_own(struct client* c, const char* own_id) {
   }
   if (c->own >= 0) {
     c->own_changes++;
-    c->last_seq = -1;
-    c->group->seq_check_off = true;
+    if (c->last_epoch == 0) { /* v1: the new server's seqs start over */
+      c->last_seq = -1;
+      c->group->seq_check_off = true;
+    }
   }
   c->own = group_intern(c->group, own_id);
 }
@@ -212,38 +214,60 @@ const char* const reason_names[4] = {
 /* --- seq checks (only when libotc exposes the event seq) ------------------- */
 
 #ifdef OTC_HAVE_EVENT_SEQ
-static void check_seq(struct client* c, int64_t seq, int index, bool dropped, int reason) {
+/* The log of `epoch` in the group, added (in epoch order) when new. */
+static struct epoch_log* epoch_log_of(struct group* g, int64_t epoch) {
+  int i = 0;
+  while (i < g->epoch_count && g->epochs[i].epoch < epoch) {
+    i++;
+  }
+  if (i < g->epoch_count && g->epochs[i].epoch == epoch) {
+    return &g->epochs[i];
+  }
+  g->epochs = xrealloc(g->epochs, sizeof *g->epochs * (size_t)(g->epoch_count + 1));
+  memmove(&g->epochs[i + 1], &g->epochs[i], sizeof *g->epochs * (size_t)(g->epoch_count - i));
+  g->epoch_count++;
+  g->epochs[i] = (struct epoch_log){.epoch = epoch};
+  return &g->epochs[i];
+}
+
+/* Each client's events come in (epoch, seq) order, and every client of the
+ * session here saw the same event at the same (epoch, seq). */
+static void check_seq(struct client* c, int64_t epoch, int64_t seq, int index, bool dropped,
+                      int reason) {
   if (seq < 0) {
     return; /* from a roster snapshot or a reconciliation, not an event */
   }
-  char detail[96];
-  if (seq <= c->last_seq) {
-    snprintf(detail, sizeof detail, "seq %" PRId64 " after %" PRId64, seq, c->last_seq);
+  char detail[160];
+  if (epoch < c->last_epoch || (epoch == c->last_epoch && seq <= c->last_seq)) {
+    snprintf(detail, sizeof detail, "(epoch %" PRId64 ", seq %" PRId64 ") after (%" PRId64 ", %" PRId64 ")",
+             epoch, seq, c->last_epoch, c->last_seq);
     violation(c, "out_of_order", c->group->ids[index], detail);
   }
+  c->last_epoch = epoch;
   c->last_seq = seq;
   struct group* g = c->group;
-  if (g->seq_check_off || seq > (int64_t)100000000) {
+  if ((epoch == 0 && g->seq_check_off) || seq > (int64_t)100000000) {
     return;
   }
-  if (seq >= g->seq_capacity) {
-    int64_t capacity = g->seq_capacity ? g->seq_capacity : 1024;
+  struct epoch_log* log = epoch_log_of(g, epoch);
+  if (seq >= log->capacity) {
+    int64_t capacity = log->capacity ? log->capacity : 1024;
     while (capacity <= seq) {
       capacity *= 2;
     }
-    g->seq_events = xrealloc(g->seq_events, sizeof *g->seq_events * (size_t)capacity);
-    memset(g->seq_events + g->seq_capacity, 0,
-           sizeof *g->seq_events * (size_t)(capacity - g->seq_capacity));
-    g->seq_capacity = capacity;
+    log->events = xrealloc(log->events, sizeof *log->events * (size_t)capacity);
+    memset(log->events + log->capacity, 0, sizeof *log->events * (size_t)(capacity - log->capacity));
+    log->capacity = capacity;
   }
   int32_t event =
       (int32_t)(((uint32_t)index << 3) | ((uint32_t)(reason & 3) << 1) | (dropped ? 1u : 0u)) + 1;
-  if (g->seq_events[seq] == 0) {
-    g->seq_events[seq] = event;
-  } else if (g->seq_events[seq] != event) {
-    int32_t other = g->seq_events[seq] - 1;
-    snprintf(detail, sizeof detail, "seq %" PRId64 " is %s (%s) here, %s (%s) of %s at another client",
-             seq, dropped ? "dropped" : "created", reason_names[reason & 3],
+  if (log->events[seq] == 0) {
+    log->events[seq] = event;
+  } else if (log->events[seq] != event) {
+    int32_t other = log->events[seq] - 1;
+    snprintf(detail, sizeof detail,
+             "(epoch %" PRId64 ", seq %" PRId64 ") is %s (%s) here, %s (%s) of %s at another client",
+             epoch, seq, dropped ? "dropped" : "created", reason_names[reason & 3],
              (other & 1) ? "dropped" : "created", reason_names[(other >> 1) & 3], g->ids[other >> 3]);
     violation(c, "seq_mismatch", g->ids[index], detail);
   }
@@ -337,6 +361,15 @@ static int64_t event_seq(const otc_connection* connection) {
 #endif
 }
 
+static int64_t event_epoch(const otc_connection* connection) {
+#ifdef OTC_HAVE_EVENT_EPOCH
+  return otc_connection_get_event_epoch(connection);
+#else
+  (void)connection;
+  return 0;
+#endif
+}
+
 void on_connection_created(otc_session* session, void* user_data,
                                   const otc_connection* connection) {
   int64_t t = now_ns();
@@ -345,6 +378,7 @@ void on_connection_created(otc_session* session, void* user_data,
   const char* id = otc_connection_get_id(connection);
   const char* data = otc_connection_get_data(connection);
   int64_t seq = event_seq(connection);
+  int64_t epoch = event_epoch(connection);
   pthread_mutex_lock(&lock);
   if (c->deaf) {
     pthread_mutex_unlock(&lock);
@@ -375,9 +409,10 @@ void on_connection_created(otc_session* session, void* user_data,
   if (index < c->group->id_count && !c->group->datas[index] && data) {
     c->group->datas[index] = xstrdup(data);
   }
-  check_seq(c, seq, index, false, 0);
+  check_seq(c, epoch, seq, index, false, 0);
 #else
   (void)seq;
+  (void)epoch;
 #endif
   if (is_marked(data)) {
     mark_event(c, data, id, otc_connection_get_creation_time(connection), false, 0, t);
@@ -395,6 +430,7 @@ void on_connection_dropped(otc_session* session, void* user_data,
   const char* data = otc_connection_get_data(connection);
   int reason = (int)otc_connection_get_drop_reason(connection) & 3;
   int64_t seq = event_seq(connection);
+  int64_t epoch = event_epoch(connection);
   pthread_mutex_lock(&lock);
   if (c->deaf) {
     pthread_mutex_unlock(&lock);
@@ -424,9 +460,10 @@ void on_connection_dropped(otc_session* session, void* user_data,
     }
   }
 #ifdef OTC_HAVE_EVENT_SEQ
-  check_seq(c, seq, index, true, reason);
+  check_seq(c, epoch, seq, index, true, reason);
 #else
   (void)seq;
+  (void)epoch;
 #endif
   if (is_marked(data)) {
     mark_event(c, data, id, otc_connection_get_creation_time(connection), true, reason, t);

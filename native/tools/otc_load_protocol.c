@@ -100,9 +100,11 @@ void dump_rosters(bool with_ids) {
   pthread_mutex_unlock(&lock);
 }
 
-/* One `seqlog` line: every event of the session seen here, by seq, as the
- * first client to see each seq saw it (the others were checked against it).
- * The harness compares these logs across processes: one order for all. */
+/* One `seqlog` line: every event of the session seen here, by (epoch, seq),
+ * as the first client to see each saw it (the others were checked against
+ * it): [seq, kind, conn, data, reason, epoch]. The harness compares these
+ * logs across processes: one order for all. `restarted`: a v1 server
+ * restarted and its seqs started over, so they no longer line up. */
 static void dump_seqlog(const char* session_id) {
   pthread_mutex_lock(&lock);
   struct group* g = group_find(session_id, false);
@@ -110,19 +112,23 @@ static void dump_seqlog(const char* session_id) {
   cJSON_AddStringToObject(o, "session", session_id);
   cJSON_AddBoolToObject(o, "restarted", g && g->seq_check_off);
   cJSON* events = cJSON_AddArrayToObject(o, "events");
-  for (int64_t seq = 0; g && seq < g->seq_capacity; seq++) {
-    int32_t event = g->seq_events[seq] - 1;
-    if (event < 0) {
-      continue;
+  for (int i = 0; g && i < g->epoch_count; i++) {
+    const struct epoch_log* log = &g->epochs[i];
+    for (int64_t seq = 0; seq < log->capacity; seq++) {
+      int32_t event = log->events[seq] - 1;
+      if (event < 0) {
+        continue;
+      }
+      int index = event >> 3;
+      cJSON* e = cJSON_CreateArray();
+      cJSON_AddItemToArray(e, cJSON_CreateNumber((double)seq));
+      cJSON_AddItemToArray(e, cJSON_CreateString((event & 1) ? "dropped" : "created"));
+      cJSON_AddItemToArray(e, cJSON_CreateString(g->ids[index]));
+      cJSON_AddItemToArray(e, cJSON_CreateString(g->datas[index] ? g->datas[index] : ""));
+      cJSON_AddItemToArray(e, cJSON_CreateString((event & 1) ? reason_names[(event >> 1) & 3] : ""));
+      cJSON_AddItemToArray(e, cJSON_CreateNumber((double)log->epoch));
+      cJSON_AddItemToArray(events, e);
     }
-    int index = event >> 3;
-    cJSON* e = cJSON_CreateArray();
-    cJSON_AddItemToArray(e, cJSON_CreateNumber((double)seq));
-    cJSON_AddItemToArray(e, cJSON_CreateString((event & 1) ? "dropped" : "created"));
-    cJSON_AddItemToArray(e, cJSON_CreateString(g->ids[index]));
-    cJSON_AddItemToArray(e, cJSON_CreateString(g->datas[index] ? g->datas[index] : ""));
-    cJSON_AddItemToArray(e, cJSON_CreateString((event & 1) ? reason_names[(event >> 1) & 3] : ""));
-    cJSON_AddItemToArray(events, e);
   }
   emit(o);
   pthread_mutex_unlock(&lock);

@@ -51,7 +51,7 @@ final class Checker {
             for (LoadProcess process : harness.processes()) {
                 logs.add(process.seqlog(sessionId, ROSTER_TIMEOUT));
             }
-            problems.addAll(EventOrder.check(sessionId, logs, expected.dropReason(sessionId)));
+            problems.addAll(EventOrder.checkWith(sessionId, logs, expected.dropRule(sessionId)));
         }
         return problems;
     }

@@ -8,6 +8,7 @@ final class Expectation {
     private final Map<String, Integer> members = new LinkedHashMap<>();
     private final Map<String, Integer> untracked = new LinkedHashMap<>();
     private final Map<String, String> dropReasons = new LinkedHashMap<>();
+    private final Map<String, EventOrder.DropRule> dropRules = new LinkedHashMap<>();
     private boolean endedAllowed;
 
     /** Every drop in the session must carry this reason; without one, no drop is expected at all. */
@@ -18,6 +19,18 @@ final class Expectation {
 
     synchronized String dropReason(String sessionId) {
         return dropReasons.get(sessionId);
+    }
+
+    /** Each drop in the session judged by {@code rule} (chaos: by what was done to its connection). */
+    synchronized Expectation dropRule(String sessionId, EventOrder.DropRule rule) {
+        dropRules.put(sessionId, rule);
+        return this;
+    }
+
+    /** The rule for the session's drops: the one given, else {@link #dropReason(String)} for all. */
+    synchronized EventOrder.DropRule dropRule(String sessionId) {
+        EventOrder.DropRule rule = dropRules.get(sessionId);
+        return rule != null ? rule : EventOrder.DropRule.only(dropReasons.get(sessionId));
     }
 
     /** {@code delta} more (or fewer) members of the session. */

@@ -60,14 +60,36 @@ final class Harness implements AutoCloseable {
 
     /** Starts an otc-load process; it is stopped by {@link #stopClients()}. */
     LoadProcess spawn(int progressMs, String... extraArgs) {
+        return spawnAt(server.wsUrl(), progressMs, extraArgs);
+    }
+
+    /** Starts an otc-load process whose clients connect to {@code wsUrl} (a proxy, say). */
+    LoadProcess spawnAt(String wsUrl, int progressMs, String... extraArgs) {
         String name = "load-" + (++nextProcess);
         try {
-            LoadProcess process = LoadProcess.start(otcLoad, name, server.wsUrl(), server.apiKey(), workDir,
+            LoadProcess process = LoadProcess.start(otcLoad, name, wsUrl, server.apiKey(), workDir,
                     progressMs, List.of(extraArgs), placement);
             processes.add(process);
             return process;
         } catch (IOException e) {
             throw new HarnessException("cannot start " + otcLoad + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Starts a Node process of browser clients ({@code js/packages/load/chaos-clients.mjs}) that
+     * speaks otc-load's protocol; it counts among {@link #processes()}, so the checks include it.
+     */
+    LoadProcess spawnJs(String wsUrl) {
+        String name = "js-" + (++nextProcess);
+        List<String> command = List.of(Tools.node().toString(), Tools.jsClients().toString(), "--url", wsUrl,
+                "--api-key", server.apiKey(), "--progress-ms", "500");
+        try {
+            LoadProcess process = LoadProcess.start(command, name, workDir, placement);
+            processes.add(process);
+            return process;
+        } catch (IOException e) {
+            throw new HarnessException("cannot start " + command + ": " + e.getMessage(), e);
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.rollcall.Connection;
+import org.rollcall.DropReason;
 import org.rollcall.RollcallException;
 import org.rollcall.Session;
 
@@ -20,6 +21,14 @@ final class JavaClients implements AutoCloseable {
     private final List<Client> clients = new CopyOnWriteArrayList<>();
     private final List<Violation> violations = new CopyOnWriteArrayList<>();
     private final AtomicLong events = new AtomicLong();
+    private final List<Drop> drops = new CopyOnWriteArrayList<>();
+
+    /**
+     * A drop a Java client saw, with its protocol reason ({@code clientDisconnected}, ...). The
+     * binding exposes no seq, so these take part in the reason checks, not in the order check.
+     */
+    record Drop(String who, String conn, String reason) {
+    }
 
     /** Creates a client and starts connecting it. */
     void add(String wsUrl, String apiKey, String sessionId, String token, String tag) {
@@ -61,6 +70,29 @@ final class JavaClients implements AutoCloseable {
             lines.add(client.rosterLine(withIds));
         }
         return lines;
+    }
+
+    /** Every drop seen so far, in the order seen. */
+    List<Drop> drops() {
+        return List.copyOf(drops);
+    }
+
+    /** The connection IDs of the connected clients. */
+    List<String> connectedIds() {
+        return clients.stream().filter(c -> c.state().equals("connected")).map(c -> c.rosterLine(false).id())
+                .toList();
+    }
+
+    /** Disconnects up to {@code count} connected clients cleanly; returns their connection IDs. */
+    List<String> leaveIds(int count) {
+        List<String> ids = new ArrayList<>();
+        for (Client client : clients) {
+            if (ids.size() < count && client.startLeaving()) {
+                ids.add(client.rosterLine(false).id());
+                client.session.disconnect();
+            }
+        }
+        return ids;
     }
 
     /** Disconnects up to {@code count} connected clients cleanly. */
@@ -159,6 +191,23 @@ final class JavaClients implements AutoCloseable {
             } else {
                 present.add(id);
             }
+        }
+
+        @Override
+        public synchronized void onConnectionDestroyed(Session s, Connection connection, DropReason reason) {
+            drops.add(new Drop("java client " + index + " " + ownId, connection.getConnectionId(), wireName(reason)));
+            onConnectionDestroyed(s, connection);
+        }
+
+        private static String wireName(DropReason reason) {
+            if (reason == null) {
+                return "none";
+            }
+            return switch (reason) {
+                case CLIENT_DISCONNECTED -> "clientDisconnected";
+                case NETWORK_DISCONNECTED -> "networkDisconnected";
+                case FORCE_DISCONNECTED -> "forceDisconnected";
+            };
         }
 
         @Override

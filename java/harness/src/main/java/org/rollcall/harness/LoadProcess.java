@@ -68,6 +68,14 @@ final class LoadProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(otcLoad.toString(), "--url", wsUrl, "--api-key", apiKey,
                 "--progress-ms", Integer.toString(progressMs)));
         command.addAll(extraArgs);
+        return start(command, name, workDir, placement);
+    }
+
+    /**
+     * Starts any command that speaks otc-load's protocol on stdin and stdout (the JS clients'
+     * {@code chaos-clients.mjs} does). Its stderr goes to {@code <workDir>/<name>.err}.
+     */
+    static LoadProcess start(List<String> command, String name, Path workDir, Placement placement) throws IOException {
         Path stderrFile = workDir.resolve(name + ".err");
         Process process = new ProcessBuilder(placement.clientCommand(command))
                 .redirectError(stderrFile.toFile())

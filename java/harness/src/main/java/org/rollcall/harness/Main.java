@@ -163,7 +163,7 @@ public final class Main implements Runnable {
         Target target;
 
         @Parameters(arity = "1..*", paramLabel = "SCENARIO",
-                description = "join-storm, churn, kill-storm, server-restart, large-idle, or all.")
+                description = "join-storm, churn, kill-storm, server-restart, large-idle, or all; or chaos.")
         List<String> scenarios;
 
         @Option(names = "--clients", defaultValue = "200", description = "C clients (otc-load).")
@@ -192,10 +192,21 @@ public final class Main implements Runnable {
                 description = "Clients per otc-load process at most (5000 at most: 20000 open files per process).")
         int perProcess;
 
+        @Option(names = "--seed", defaultValue = "1", description = "Chaos: the seed of every round's plan.")
+        long seed;
+
+        @Option(names = "--rounds", defaultValue = "20", description = "Chaos: rounds of disturbances.")
+        int rounds;
+
+        @Option(names = "--js-clients", defaultValue = "4",
+                description = "Chaos: browser clients on Node (js/packages/load/chaos-clients.mjs; 0 for none).")
+        int jsClients;
+
         @Override
         public Integer call() throws Exception {
             List<Scenario> chosen = scenarios.contains("all") ? Scenario.all()
-                    : scenarios.stream().map(Scenario::named).toList();
+                    : scenarios.stream().map(name -> name.equals("chaos") ? new Chaos(seed, rounds, jsClients)
+                            : Scenario.named(name)).toList();
             ScenarioOptions options = new ScenarioOptions(clients, processes, javaClients,
                     Duration.ofSeconds(durationSeconds), rate, watchers);
             Path workDir = target.workDir();
@@ -232,6 +243,8 @@ public final class Main implements Runnable {
         @Override
         public void run() {
             Scenario.all().forEach(s -> System.out.printf("%-15s %s%n", s.name(), s.description()));
+            Scenario chaos = new Chaos(1, 1, 0);
+            System.out.printf("%-15s %s%n", chaos.name(), chaos.description());
         }
     }
 }

@@ -43,6 +43,12 @@ final class Progress {
         print();
     }
 
+    /** One line now, whatever the interval (chaos: one per round). */
+    void note(String line) {
+        out.println(line);
+        out.flush();
+    }
+
     void end() {
         print();
         scenario = null;

@@ -40,6 +40,45 @@ final class Tools {
                 + "or build it: mvn -pl java/binding install");
     }
 
+    /** {@code node} (Node 20): system property {@code rollcall.node}, else the one on the PATH. */
+    static Path node() {
+        String property = System.getProperty("rollcall.node");
+        if (property != null) {
+            return Path.of(property);
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(dir, "node");
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        throw new HarnessException("no node on the PATH (the JS clients need Node 20); give -Drollcall.node=PATH");
+    }
+
+    /**
+     * The JS clients' script, {@code js/packages/load/chaos-clients.mjs} (it needs {@code npm ci} in
+     * {@code js/}): system property {@code rollcall.jsClients}, else found from the working directory
+     * or the harness jar upwards.
+     */
+    static Path jsClients() {
+        String property = System.getProperty("rollcall.jsClients");
+        if (property != null) {
+            return Path.of(property);
+        }
+        String script = "js/packages/load/chaos-clients.mjs";
+        List<Path> starts = new ArrayList<>();
+        starts.add(Path.of("").toAbsolutePath());
+        jarDirectory().ifPresent(starts::add);
+        for (Path start : starts) {
+            for (Path dir = start; dir != null; dir = dir.getParent()) {
+                if (Files.isRegularFile(dir.resolve(script))) {
+                    return dir.resolve(script).normalize();
+                }
+            }
+        }
+        throw new HarnessException("cannot find " + script + " above " + starts + "; give -Drollcall.jsClients=PATH");
+    }
+
     private static String camel(String name) {
         StringBuilder out = new StringBuilder();
         boolean upper = false;

@@ -1,0 +1,236 @@
+package org.rollcall.harness;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The chaos scenario's disturbances and its bookkeeping: the groups of clients, how many members
+ * the server should list, and in the {@link ChaosLedger} what each disturbance allows. A round's
+ * plan is drawn from the seeded {@link Random} only, from state that is the same on every run of
+ * the seed (member counts, group names), so a seed replays the same plan.
+ */
+final class ChaosActions {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String NETWORK = "networkDisconnected";
+
+    private final Harness harness;
+    private final LinkProxy proxy;
+    private final String sessionId;
+    private final ChaosLedger ledger;
+    private final Random random;
+    private final List<Chaos.Group> groups = new ArrayList<>();
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "chaos-timers");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private Chaos.Group java;
+    private long timersEndNs;
+    private int population;
+    private int javaDropsSeen;
+    private int nextGroup;
+
+    ChaosActions(Harness harness, LinkProxy proxy, String sessionId, ChaosLedger ledger, Random random) {
+        this.harness = harness;
+        this.proxy = proxy;
+        this.sessionId = sessionId;
+        this.ledger = ledger;
+        this.random = random;
+    }
+
+    /** A new otc-load ({@code c}) or Node ({@code js}) process behind its own proxy port. */
+    Chaos.Group newGroup(String kind) {
+        String name = kind + "-" + (++nextGroup);
+        LinkProxy.Listener link = proxy.listener(name);
+        LoadProcess process = kind.equals("js") ? harness.spawnJs(link.wsUrl()) : harness.spawnAt(link.wsUrl(), 500);
+        Chaos.Group group = new Chaos.Group(name, kind, process, link);
+        groups.add(group);
+        return group;
+    }
+
+    /** The Java binding's clients, one group behind one proxy port. */
+    Chaos.Group java() {
+        if (java == null) {
+            java = new Chaos.Group("java", "java", null, proxy.listener("java"));
+            groups.add(java);
+        }
+        return java;
+    }
+
+    /** The members the server should list. */
+    int members() {
+        return groups.stream().mapToInt(g -> g.members).sum();
+    }
+
+    /** The size joins bring the session back towards. */
+    void population(int members) {
+        population = members;
+    }
+
+    void join(Chaos.Group group, int count) {
+        for (int i = 0; i < count; i++) {
+            String data = group.name + ":" + (group.joined++);
+            if (group.process == null) {
+                harness.java().add(group.link.wsUrl(), harness.server.apiKey(), sessionId,
+                        harness.token(sessionId, data), "java");
+            } else {
+                group.process.add(sessionId, harness.token(sessionId, data), "");
+            }
+        }
+        group.members += count;
+    }
+
+    /** Draws and does one round's disturbances; returns what was done, one line each. */
+    List<String> round(int round) {
+        List<String> plan = new ArrayList<>();
+        if (round > 1 && random.nextInt(12) == 0) {
+            restart(plan);
+            return plan;
+        }
+        Set<Chaos.Group> touched = new HashSet<>();
+        if (groups.stream().filter(g -> g.process != null && g.alive()).count() < 2) {
+            Chaos.Group fresh = newGroup(random.nextBoolean() || !hasJs() ? "c" : "js");
+            join(fresh, 2 + random.nextInt(3));
+            touched.add(fresh);
+            plan.add("spawn " + fresh + " " + fresh.members);
+        }
+        int count = 1 + random.nextInt(3);
+        for (int i = 0; i < count; i++) {
+            disturb(plan, touched);
+        }
+        return plan;
+    }
+
+    private boolean hasJs() {
+        return groups.stream().anyMatch(g -> g.kind.equals("js"));
+    }
+
+    private void disturb(List<String> plan, Set<Chaos.Group> touched) {
+        String[] menu = {"join", "join", "leave", "kill", "stop-short", "stop-long", "force", "reset", "stall"};
+        String action = members() < population / 2 ? "join" : menu[random.nextInt(menu.length)];
+        boolean needsProcess = action.equals("kill") || action.startsWith("stop");
+        List<Chaos.Group> candidates = groups.stream().filter(g -> !touched.contains(g) && g.alive()
+                && (!needsProcess || g.process != null) && (action.equals("join") || g.members > 0)).toList();
+        if (candidates.isEmpty()) {
+            return;
+        }
+        Chaos.Group group = candidates.get(random.nextInt(candidates.size()));
+        touched.add(group);
+        switch (action) {
+            case "join" -> {
+                int n = 1 + random.nextInt(3);
+                join(group, n);
+                plan.add("join " + group + " " + n);
+            }
+            case "leave" -> {
+                int n = 1 + random.nextInt(Math.min(2, group.members));
+                List<String> ids = group.process == null ? harness.java().leaveIds(n)
+                        : group.process.leave(n, TIMEOUT);
+                ledger.allow(ids, "leave", "clientDisconnected");
+                group.members -= ids.size();
+                plan.add("leave " + group + " " + n);
+            }
+            case "kill" -> {
+                ledger.allow(ids(group), "kill -9", NETWORK);
+                group.process.kill();
+                group.members = 0;
+                plan.add("kill " + group);
+            }
+            case "stop-short", "stop-long" -> {
+                boolean isLong = action.equals("stop-long");
+                long ms = isLong ? DETECTION + 1500 + random.nextInt(1500) : 300 + random.nextInt(2200);
+                if (isLong) {
+                    ledger.allow(ids(group), "SIGSTOP " + ms + " ms", NETWORK);
+                }
+                group.process.signal("STOP");
+                later(ms, () -> group.process.signal("CONT"));
+                plan.add(action + " " + group + " " + ms + "ms");
+            }
+            case "force" -> {
+                List<String> ids = ids(group);
+                if (ids.isEmpty()) {
+                    return;
+                }
+                String victim = ids.get(random.nextInt(ids.size()));
+                ledger.allow(List.of(victim), "force-disconnect", "forceDisconnected");
+                if (harness.admin.forceDisconnect(sessionId, victim)) {
+                    group.members--;
+                }
+                plan.add("force " + group);
+            }
+            case "reset" -> {
+                ledger.allow(ids(group), "reset link", NETWORK); // or nothing: it resumes in its grace
+                group.link.reset();
+                plan.add("reset " + group);
+            }
+            case "stall" -> {
+                long ms = 500 + random.nextInt(6000);
+                ledger.allow(ids(group), "stalled link " + ms + " ms", NETWORK); // or nothing
+                group.link.stall(ms);
+                later(ms, () -> { });
+                plan.add("stall " + group + " " + ms + "ms");
+            }
+            default -> throw new IllegalStateException(action);
+        }
+    }
+
+    private static final long DETECTION = Chaos.DETECTION_MS;
+
+    /** kill -9 of the server and a new one on its port: every connection is lost (old IDs reconciled). */
+    private void restart(List<String> plan) {
+        List<String> all = new ArrayList<>();
+        for (Chaos.Group group : groups) {
+            if (group.alive() && group.members > 0) {
+                all.addAll(ids(group));
+            }
+        }
+        ledger.allow(all, "server restart", NETWORK);
+        harness.server.killAndRestart();
+        plan.add("server-restart");
+    }
+
+    /** The connection IDs of the group's connected clients now. */
+    private List<String> ids(Chaos.Group group) {
+        if (group.process == null) {
+            return harness.java().connectedIds();
+        }
+        return group.process.rosters(false, TIMEOUT).stream().filter(RosterLine::connected).map(RosterLine::id)
+                .toList();
+    }
+
+    private synchronized void later(long ms, Runnable action) {
+        timersEndNs = Math.max(timersEndNs, System.nanoTime() + ms * 1_000_000);
+        timers.schedule(action, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** Returns once every SIGCONT and stall of the round is done. */
+    void awaitTimers() {
+        long wait;
+        synchronized (this) {
+            wait = timersEndNs - System.nanoTime();
+        }
+        if (wait > 0) {
+            Clients.sleep(wait / 1_000_000 + 50); // a duration the round chose, not a guess
+        }
+        try {
+            timers.submit(() -> { }).get(10, TimeUnit.SECONDS); // the last signal has run
+        } catch (Exception e) {
+            throw new HarnessException("chaos timers: " + e.getMessage(), e);
+        }
+    }
+
+    /** The drops the Java clients saw since the last call. */
+    List<JavaClients.Drop> newJavaDrops() {
+        List<JavaClients.Drop> all = harness.java().drops();
+        List<JavaClients.Drop> fresh = all.subList(Math.min(javaDropsSeen, all.size()), all.size());
+        javaDropsSeen = all.size();
+        return fresh;
+    }
+}

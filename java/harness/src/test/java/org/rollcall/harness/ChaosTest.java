@@ -1,0 +1,41 @@
+package org.rollcall.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A short seeded chaos run against the built server jar (it is killed and restarted): C, JS and
+ * Java clients through the link proxy, every round checked. At most two minutes.
+ */
+class ChaosTest {
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aShortSeededChaosHasNoDivergence(@TempDir Path workDir) {
+        Path jar = Path.of(System.getProperty("rollcall.serverJar", "../server/target/rollcall-server.jar"));
+        assertTrue(Files.isRegularFile(jar), "the server jar is built before this module: " + jar);
+        try (SpawnedServer server = new SpawnedServer(jar, List.of("-Xmx256m"),
+                Main.withDefaults(List.of(), Main.scenarioServerDefaults()), workDir, "chaos",
+                UUID.randomUUID().toString()).start();
+             Harness harness = new Harness(server, Tools.find("otc-load"), Tools.find("otc-watch"), workDir,
+                     Duration.ofSeconds(20), System.out, Duration.ofSeconds(10))) {
+            ScenarioResult result = new Chaos(Long.getLong("rollcall.chaosSeed", 20261130L),
+                    Integer.getInteger("rollcall.chaosRounds", 6), 3)
+                    .run(harness, new ScenarioOptions(8, 2, 2, Duration.ZERO, 0, 0));
+            Main.print(result, System.out);
+            assertEquals(List.of(), result.violations(), "chaos diverged: " + result.figures());
+            assertEquals(result.figures().get("rounds_asked"), result.figures().get("rounds_completed"));
+            assertTrue(!((Map<?, ?>) result.figures().get("actions")).isEmpty(), "the rounds did something");
+        }
+    }
+}
