@@ -24,7 +24,7 @@ static void run_connect(struct session* s, char* token) {
   s->resume_rejected = false;
   s->phase = PHASE_CONNECTING;
   s->attempt = 1; /* a refused first connect backs off from initial_backoff_ms */
-  s->connect_started = lws_now_usecs();
+  s->connect_started = otc_now_us();
   open_socket(s);
 }
 
@@ -34,15 +34,15 @@ static void run_connect(struct session* s, char* token) {
 static void leave_by_resume(struct session* s) {
   s->phase = PHASE_CLOSING;
   s->leave_by_resume = true;
-  s->close_started = lws_now_usecs();
-  lws_sul_cancel(&s->retry_timer);
-  lws_sul_cancel(&s->give_up_timer);
+  s->close_started = otc_now_us();
+  timer_cancel(&s->retry_timer);
+  timer_cancel(&s->give_up_timer);
   if (s->socket == SOCKET_NONE) {
     open_socket(s);
   } else if (s->socket == SOCKET_OPEN) {
     s->close_due = true; /* after the resume frame, if it is still to be sent */
-    lws_callback_on_writable(s->wsi);
     schedule_heartbeat(s);
+    socket_flush(s);
   } else {
     schedule_heartbeat(s); /* on_established sends resume, then close */
   }
@@ -62,11 +62,11 @@ static void run_disconnect(struct session* s) {
   }
   s->phase = PHASE_CLOSING;
   s->close_due = true;
-  s->close_started = lws_now_usecs();
-  lws_sul_cancel(&s->retry_timer);
-  lws_sul_cancel(&s->give_up_timer);
-  lws_callback_on_writable(s->wsi);
+  s->close_started = otc_now_us();
+  timer_cancel(&s->retry_timer);
+  timer_cancel(&s->give_up_timer);
   schedule_heartbeat(s);
+  socket_flush(s);
 }
 
 static void run_inject(struct session* s, int count) {

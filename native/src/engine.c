@@ -1,5 +1,5 @@
-/* The library thread's side of sessions: sockets, timers, the session's life
- * (connect, lose, reconnect, end) and libwebsockets' callbacks. Messages are
+/* The libwebsockets transport: a session's socket and libwebsockets'
+ * callbacks. The session's life (timers, reconnection) is in life.c, messages
  * in messages.c, callbacks in callbacks.c, commands in commands.c. */
 
 #define _DEFAULT_SOURCE /* struct tcp_info */
@@ -14,20 +14,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-/* The first reconnection attempt follows a loss within this many ms, so that a
- * live client resumes well inside the server's closed-socket grace. */
-#define FIRST_RETRY_MAX_MS 50
-/* ...widened by 1 ms per this many sessions in the process, up to a cap. */
-#define FIRST_RETRY_SESSIONS_PER_MS 10
-#define FIRST_RETRY_WINDOW_CAP_MS 400
-/* How long a WebSocket handshake plus the `connected` answer may take, at least
- * (the server allows 10 s for the first frame). */
-#define MIN_HANDSHAKE_TIMEOUT_MS 10000
-/* How long a graceful close may take before the socket is simply dropped. */
-#define CLOSE_TIMEOUT_MS 2000
-/* After the silence deadline, the socket is checked once more this much later,
- * after the loop serviced whatever was ready. */
-#define SILENCE_RECHECK_MS 10
 /* A receive buffer larger than this is not kept by its session. */
 #define KEEP_INCOMING_BYTES (64u * 1024u)
 
@@ -40,24 +26,7 @@ static int closing_orphans;
 int session_closing_orphans(void) {
   return closing_orphans;
 }
-
-
-
-/* xorshift64*: jitter only, not security. */
-static uint64_t random_below(uint64_t bound) {
-  static uint64_t state;
-  if (state == 0) {
-    state = (uint64_t)lws_now_usecs() * 2654435761u | 1;
-  }
-  state ^= state >> 12;
-  state ^= state << 25;
-  state ^= state >> 27;
-  return bound ? (state * 2685821657736338717u) % bound : 0;
-}
-
 /* --- socket --------------------------------------------------------------- */
-
-static void heartbeat_fired(lws_sorted_usec_list_t* timer);
 
 static void reset_socket_buffers(struct session* s) {
   free(s->outgoing);
@@ -81,32 +50,8 @@ void abandon_socket(struct session* s) {
   }
   s->socket = SOCKET_NONE;
   s->silence_rechecked = false;
-  lws_sul_cancel(&s->heartbeat_timer);
+  timer_cancel(&s->heartbeat_timer);
   reset_socket_buffers(s);
-}
-
-static lws_usec_t silence_deadline(const struct session* s) {
-  switch (s->phase) {
-    case PHASE_CONNECTED:
-      return s->last_received + ms(s->settings.heartbeat_timeout_ms);
-    case PHASE_CLOSING:
-      return s->close_started + ms(CLOSE_TIMEOUT_MS);
-    default: {
-      int timeout = s->settings.heartbeat_timeout_ms;
-      return s->last_received +
-             ms(timeout > MIN_HANDSHAKE_TIMEOUT_MS ? timeout : MIN_HANDSHAKE_TIMEOUT_MS);
-    }
-  }
-}
-
-void schedule_heartbeat(struct session* s) {
-  lws_usec_t due = silence_deadline(s);
-  if (s->phase == PHASE_CONNECTED && s->protocol < 2 && s->next_ping < due) {
-    due = s->next_ping;
-  }
-  lws_usec_t now = lws_now_usecs();
-  lws_sul_schedule(otc_g.context, 0, &s->heartbeat_timer, heartbeat_fired,
-                   due > now ? due - now : 0);
 }
 
 /* Starts the WebSocket to `address` (numeric), naming the server's host in
@@ -139,7 +84,7 @@ static void connect_to(struct session* s, const char* address) {
 
 void open_socket(struct session* s) {
   s->socket = SOCKET_OPENING;
-  s->last_received = lws_now_usecs();
+  s->last_received = otc_now_us();
   s->resolve_attempt++;
   schedule_heartbeat(s); /* the handshake timeout covers the lookup too */
   if (resolve_is_numeric(s->settings.server.host)) {
@@ -165,162 +110,15 @@ void run_resolved(struct session* s, uint32_t attempt, const char* address) {
   connect_to(s, address);
 }
 
-/* --- session lifecycle ---------------------------------------------------- */
-
-/* Ends the connection cycle: on_error when `code` is non-zero, then
- * on_disconnected if the session had connected or the application asked. */
-void end_session(struct session* s, int64_t code, const char* message) {
-  bool announced = s->announced;
-  abandon_socket(s);
-  lws_sul_cancel(&s->retry_timer);
-  lws_sul_cancel(&s->give_up_timer);
-  roster_clear(&s->roster);
-  free(s->resume_token);
-  s->resume_token = NULL;
-  s->phase = PHASE_IDLE;
-  s->announced = false;
-  s->leave_by_resume = false;
-
-  /* The application may connect again only once this cycle's last callback
-   * has returned (or from inside it): a connect that succeeds is never
-   * followed by the old cycle's on_error or on_disconnected. */
-  pthread_mutex_lock(&otc_g.lock);
-  bool requested = s->user_state == USER_DISCONNECTING;
-  s->ending = true;
-  pthread_mutex_unlock(&otc_g.lock);
-
-  if (code) {
-    emit_error(s, code, message);
-  }
-  if (announced || requested) {
-    emit(s, s->callbacks.on_disconnected);
-  }
-  pthread_mutex_lock(&otc_g.lock);
-  retire_self_locked(s);
-  if (s->ending) { /* no connect from a callback meanwhile */
-    s->user_state = USER_IDLE;
-  }
-  s->ending = false;
-  pthread_cond_broadcast(&otc_g.callback_done); /* public calls wait for this */
-  pthread_mutex_unlock(&otc_g.lock);
-}
-
-static void retry_fired(lws_sorted_usec_list_t* timer) {
-  struct session* s = lws_container_of(timer, struct session, retry_timer);
-  if ((s->phase == PHASE_RECONNECTING || s->phase == PHASE_CONNECTING) &&
-      s->socket == SOCKET_NONE) {
-    open_socket(s);
-  }
-}
-
-static void give_up_fired(lws_sorted_usec_list_t* timer) {
-  struct session* s = lws_container_of(timer, struct session, give_up_timer);
-  if (s->phase == PHASE_RECONNECTING) {
-    char message[96];
-    snprintf(message, sizeof message, "could not reconnect within %d ms",
-             s->settings.give_up_after_ms);
-    end_session(s, OTC_SESSION_CONNECTION_FAILED, message);
-  }
-}
-
-/* The window that first attempts after a common loss spread over: wider with
- * more sessions in the process, so thousands do not reconnect in step, but
- * inside the server's 500 ms closed-socket grace. */
-static int first_retry_window_ms(void) {
-  pthread_mutex_lock(&otc_g.lock);
-  size_t sessions = otc_g.session_count;
-  pthread_mutex_unlock(&otc_g.lock);
-  size_t window = FIRST_RETRY_MAX_MS + sessions / FIRST_RETRY_SESSIONS_PER_MS;
-  return window < FIRST_RETRY_WINDOW_CAP_MS ? (int)window : FIRST_RETRY_WINDOW_CAP_MS;
-}
-
-/* Jittered exponential backoff; the first attempt comes almost at once. Later
- * ones wait at least the server's retryAfterMs hint, if it gave one. */
-static lws_usec_t next_retry_delay(struct session* s) {
-  int attempt = s->attempt++;
-  int hint = s->retry_after_ms;
-  s->retry_after_ms = 0;
-  if (hint > 0) {
-    return ms(hint + (int)random_below((uint64_t)first_retry_window_ms() + 1));
-  }
-  if (attempt == 0) {
-    return ms((int)random_below((uint64_t)first_retry_window_ms() + 1));
-  }
-  int64_t base = s->settings.initial_backoff_ms;
-  for (int i = 1; i < attempt && base < s->settings.max_backoff_ms; i++) {
-    base *= 2;
-  }
-  if (base > s->settings.max_backoff_ms) {
-    base = s->settings.max_backoff_ms;
-  }
-  return ms((int)(base / 2 + (int64_t)random_below((uint64_t)base / 2 + 1)));
-}
-
-void schedule_retry(struct session* s, bool at_once) {
-  lws_usec_t delay = at_once ? 0 : next_retry_delay(s);
-  lws_sul_schedule(otc_g.context, 0, &s->retry_timer, retry_fired, delay);
-}
-
-void start_reconnection(struct session* s) {
-  /* When the application already called otc_session_disconnect (its command
-   * is queued), there is no reconnection to announce: the command then leaves
-   * through a resume (run_disconnect). */
-  bool announce = wants_events(s);
-  s->phase = PHASE_RECONNECTING;
-  s->attempt = 0;
-  s->resume_rejected = false;
-  if (s->settings.give_up_after_ms > 0) {
-    lws_sul_schedule(otc_g.context, 0, &s->give_up_timer, give_up_fired,
-                     ms(s->settings.give_up_after_ms));
-  }
-  otc_log(OTC_LOG_LEVEL_INFO, "session %s: connection lost, reconnecting",
-          s->session_id);
-  if (announce) {
-    emit(s, s->callbacks.on_reconnection_started);
-  }
-  schedule_retry(s, false);
-}
-
-/* The current socket is gone (already forgotten); decide what comes next. */
-void socket_failed(struct session* s, int64_t code, const char* message) {
-  switch (s->phase) {
-    case PHASE_CONNECTING:
-      end_session(s, code, message);
-      break;
-    case PHASE_CONNECTED:
-      start_reconnection(s);
-      break;
-    case PHASE_RECONNECTING:
-      schedule_retry(s, false);
-      break;
-    case PHASE_CLOSING:
-      end_session(s, 0, NULL);
-      break;
-    case PHASE_IDLE:
-      break;
-  }
-}
-
-void protocol_error(struct session* s, const char* message) {
-  otc_log(OTC_LOG_LEVEL_WARN, "session %s: %s", s->session_id, message);
-  if (s->phase == PHASE_CLOSING) {
-    end_session(s, 0, NULL);
-  } else {
-    end_session(s, OTC_SESSION_UNEXPECTED_GET_SESSION_INFO_REPONSE, message);
-  }
-}
-
-/* Whether the server sent bytes that the loop has not read yet. */
-static bool socket_has_unread_bytes(const struct session* s) {
+bool socket_has_unread_bytes(const struct session* s) {
   lws_sockfd_type fd = s->wsi ? lws_get_socket_fd(s->wsi) : LWS_SOCK_INVALID;
   int unread = 0;
   return fd != LWS_SOCK_INVALID && ioctl(fd, FIONREAD, &unread) == 0 && unread > 0;
 }
 
-/* Milliseconds since the kernel last received data on the socket, or -1.
- * libwebsockets answers the server's pings without telling us, so a v2
- * server that only pings would otherwise look silent. */
-static int64_t ms_since_data_received(const struct session* s) {
+/* libwebsockets answers the server's pings without telling us, so a v2
+ * server that only pings would otherwise look silent: the kernel knows. */
+int64_t socket_ms_since_data(const struct session* s) {
   lws_sockfd_type fd = s->wsi ? lws_get_socket_fd(s->wsi) : LWS_SOCK_INVALID;
   struct tcp_info info;
   socklen_t length = sizeof info;
@@ -330,86 +128,17 @@ static int64_t ms_since_data_received(const struct session* s) {
   return info.tcpi_last_data_recv;
 }
 
-/* The deadline passed, but a busy loop may simply not have serviced the
- * socket yet: wait while unread bytes wait, and give the loop one more
- * service round (timers run before sockets in each round) before deciding. */
-static bool silence_confirmed(struct session* s) {
-  if (s->phase == PHASE_CLOSING) {
-    return true;
-  }
-  if (socket_has_unread_bytes(s)) {
-    /* Bytes from the server are life, even if they turn out to be pings,
-     * which libwebsockets answers without telling us. */
-    s->last_received = lws_now_usecs();
-    s->silence_rechecked = false;
-    return false;
-  }
-  int64_t quiet_ms = ms_since_data_received(s);
-  if (s->phase == PHASE_CONNECTED && quiet_ms >= 0 &&
-      quiet_ms < s->settings.heartbeat_timeout_ms) {
-    /* Read already, but bytes came: pings answered inside libwebsockets. */
-    s->last_received = lws_now_usecs() - ms((int)quiet_ms);
-    s->silence_rechecked = false;
-    return false;
-  }
-  bool confirmed = s->silence_rechecked;
-  s->silence_rechecked = !confirmed;
-  return confirmed;
-}
-
-static void heartbeat_fired(lws_sorted_usec_list_t* timer) {
-  struct session* s = lws_container_of(timer, struct session, heartbeat_timer);
-  if (s->socket == SOCKET_NONE) {
-    return;
-  }
-  lws_usec_t now = lws_now_usecs();
-  if (now >= silence_deadline(s)) {
-    if (!silence_confirmed(s)) {
-      lws_sul_schedule(otc_g.context, 0, &s->heartbeat_timer, heartbeat_fired,
-                       ms(SILENCE_RECHECK_MS));
-      return;
-    }
-    bool connected = s->phase == PHASE_CONNECTED;
-    otc_log(OTC_LOG_LEVEL_INFO, "session %s: %s", s->session_id,
-            connected ? "server silent for too long" : "timed out");
-    abandon_socket(s);
-    socket_failed(s, OTC_SESSION_CONNECTION_TIMED_OUT,
-                  "timed out connecting to the server");
-    return;
-  }
-  s->silence_rechecked = false;
-  if (s->phase == PHASE_CONNECTED && s->protocol < 2 && now >= s->next_ping) {
-    s->ping_due = true;
-    s->next_ping = now + ms(s->settings.heartbeat_interval_ms);
+void socket_flush(struct session* s) {
+  if (s->wsi) {
     lws_callback_on_writable(s->wsi);
   }
-  schedule_heartbeat(s);
 }
 
 /* --- libwebsockets callbacks ---------------------------------------------- */
 
 static void on_established(struct session* s, struct lws* wsi) {
-  otc_log(OTC_LOG_LEVEL_DEBUG, "session %s: WebSocket open", s->session_id);
   s->wsi = wsi;
-  s->socket = SOCKET_OPEN;
-  s->last_received = lws_now_usecs();
-  s->resuming = (s->phase == PHASE_RECONNECTING || s->leave_by_resume) && s->resume_token &&
-                s->self && !s->resume_rejected;
-  s->close_due = s->leave_by_resume;
-  if (s->resuming) {
-    s->outgoing = wire_resume_frame(s->api_key, s->session_id, s->self->id, s->resume_token,
-                                    s->epoch, s->last_seq, &s->outgoing_length);
-  } else {
-    s->outgoing = wire_connect_frame(s->api_key, s->session_id, s->token,
-                                     s->settings.suppress_events, &s->outgoing_length);
-  }
-  if (!s->outgoing) {
-    abandon_socket(s);
-    socket_failed(s, OTC_SESSION_INTERNAL_ERROR, "out of memory");
-    return;
-  }
-  lws_callback_on_writable(wsi);
-  schedule_heartbeat(s);
+  socket_established(s);
 }
 
 /* One receive buffer for messages over KEEP_INCOMING_BYTES, kept between
@@ -466,7 +195,7 @@ static void recycle_incoming(struct session* s, char* buffer, size_t capacity) {
 }
 
 static void on_receive(struct session* s, struct lws* wsi, char* data, size_t length) {
-  s->last_received = lws_now_usecs();
+  s->last_received = otc_now_us();
   if (lws_frame_is_binary(wsi)) {
     protocol_error(s, "binary frame from the server");
     return;
@@ -576,7 +305,7 @@ int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
       on_receive(s, wsi, in, len); /* lws's receive buffer: ours to rewrite */
       break;
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-      s->last_received = lws_now_usecs();
+      s->last_received = otc_now_us();
       break;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
       return on_writeable(s, wsi);
@@ -596,21 +325,9 @@ int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
   return 0;
 }
 
-static void free_connection_list(otc_connection* list) {
-  while (list) {
-    otc_connection* next = list->next;
-    connection_free(list);
-    list = next;
-  }
-}
-
-/* Runs outside every callback of the session, so freeing it is safe. */
-void run_delete(struct session* s) {
-  lws_sul_cancel(&s->retry_timer);
-  lws_sul_cancel(&s->give_up_timer);
+void release_socket(struct session* s) {
   if (s->wsi && s->socket == SOCKET_OPEN) {
     /* Leave gracefully: the socket sends its close frame on its own. */
-    lws_sul_cancel(&s->heartbeat_timer);
     lws_set_opaque_user_data(s->wsi, &orphan_marker);
     closing_orphans++;
     lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
@@ -621,13 +338,4 @@ void run_delete(struct session* s) {
   } else {
     abandon_socket(s);
   }
-  roster_clear(&s->roster);
-  free(s->token);
-  free(s->resume_token);
-  free_connection_list(s->self);
-  free_connection_list(s->retired);
-  settings_free_fields(&s->settings);
-  free(s->api_key);
-  free(s->session_id);
-  free(s);
 }

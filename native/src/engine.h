@@ -1,8 +1,9 @@
 #ifndef OTC_ENGINE_H
 #define OTC_ENGINE_H
 
-/* The library thread's side of sessions, shared by its four files:
- * engine.c (sockets, timers, the session's life, libwebsockets callbacks),
+/* The library thread's side of sessions, shared by its files:
+ * life.c (the session's life: timers, heartbeat, reconnection, ending),
+ * engine.c (libwebsockets) or engine_uv.c (libuv + wslay): the socket,
  * callbacks.c (delivering callbacks and batches, the own connection),
  * messages.c (server messages and the roster) and commands.c (what the
  * public functions asked for). Everything here runs on the library thread.
@@ -15,8 +16,8 @@
 typedef void (*session_callback)(otc_session*, void*);
 typedef void (*connection_callback)(otc_session*, void*, const otc_connection*);
 
-static inline lws_usec_t ms(int milliseconds) {
-  return (lws_usec_t)milliseconds * LWS_US_PER_MS;
+static inline otc_usec ms(int milliseconds) {
+  return (otc_usec)milliseconds * OTC_US_PER_MS;
 }
 
 static inline int64_t wall_clock_ms(void) {
@@ -25,22 +26,39 @@ static inline int64_t wall_clock_ms(void) {
   return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* --- engine.c -------------------------------------------------------------- */
+/* --- the transport: engine.c (libwebsockets) or engine_uv.c ---------------- */
 
 /* Forgets the socket and closes it without a close frame (as a broken network). */
 void abandon_socket(struct session* s);
+/* Starts a socket (name lookup, TCP, TLS, WebSocket); its outcome comes back
+ * through on_socket_open-like paths, socket_failed or handle_message. */
+void open_socket(struct session* s);
+/* Hands the socket over to close gracefully on its own (a deleted session);
+ * abandons it when it is not open. */
+void release_socket(struct session* s);
+void run_resolved(struct session* s, uint32_t attempt, const char* address);
+/* Sends what the session marked due: `outgoing`, `ping_due`, `close_due`. */
+void socket_flush(struct session* s);
+/* Whether the server sent bytes that the loop has not read yet. */
+bool socket_has_unread_bytes(const struct session* s);
+/* Milliseconds since the socket last received data, when only the kernel
+ * knows it (libwebsockets answers pings silently); else -1. */
+int64_t socket_ms_since_data(const struct session* s);
+
+/* --- life.c ------------------------------------------------------------------ */
+
 /* Ends the connection cycle: on_error when `code`, then on_disconnected. */
 void end_session(struct session* s, int64_t code, const char* message);
-void open_socket(struct session* s);
 void protocol_error(struct session* s, const char* message);
 /* Frees the session (its CMD_DELETE); a connected socket closes gracefully. */
 void run_delete(struct session* s);
-void run_resolved(struct session* s, uint32_t attempt, const char* address);
 void schedule_heartbeat(struct session* s);
 void schedule_retry(struct session* s, bool at_once);
 /* The socket is gone (already forgotten); decides what comes next. */
 void socket_failed(struct session* s, int64_t code, const char* message);
 void start_reconnection(struct session* s);
+/* The WebSocket is open: sends connect or resume. */
+void socket_established(struct session* s);
 
 /* --- callbacks.c ----------------------------------------------------------- */
 

@@ -12,7 +12,9 @@
 
 #include "private.h"
 
+#ifndef OTC_TRANSPORT_UV
 #include <libwebsockets.h>
+#endif
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,8 +28,43 @@
 
 void otc_log(enum otc_log_level level, const char* format, ...)
     __attribute__((format(printf, 2, 3)));
-/* Routes libwebsockets' own log lines into otc_log. */
+/* Routes the transport library's own log lines into otc_log (libwebsockets). */
 void otc_log_route_lws(void);
+
+/* --- time and timers (loop.c / uv_loop.c, wheel.c) -------------------------- */
+
+typedef int64_t otc_usec; /* microseconds of the monotonic clock */
+#define OTC_US_PER_MS 1000
+
+#define OTC_CONTAINER_OF(pointer, type, member) \
+  ((type*)(void*)((char*)(pointer) - offsetof(type, member)))
+
+otc_usec otc_now_us(void);
+
+/* A one-shot timer of the library thread, embedded in its owner. */
+struct otc_timer;
+typedef void (*otc_timer_fn)(struct otc_timer* timer);
+#ifdef OTC_TRANSPORT_UV
+struct otc_timer { /* an entry of the timer wheel (wheel.c) */
+  struct otc_timer* next;
+  struct otc_timer* prev;
+  otc_usec due;
+  otc_timer_fn fn;
+};
+#else
+struct otc_timer {
+  lws_sorted_usec_list_t sul;
+  otc_timer_fn fn;
+};
+#endif
+#ifdef OTC_TRANSPORT_UV
+/* The wheel's one uv_timer (wheel.c), with the loop. */
+void wheel_start(void);
+void wheel_stop(void);
+#endif
+/* (Re)arms the timer to fire once after `delay`; library thread only. */
+void timer_schedule(struct otc_timer* timer, otc_timer_fn fn, otc_usec delay);
+void timer_cancel(struct otc_timer* timer);
 
 /* --- connection.c --------------------------------------------------------- */
 
@@ -181,8 +218,14 @@ struct wire_message {
   struct json connection, connections, events;
 };
 
-/* Client frames, preceded by LWS_PRE spare bytes for libwebsockets; the JSON
- * text starts at LWS_PRE and is `*length` bytes long. NULL when out of memory. */
+/* Spare bytes before a client frame's text, for the transport's header. */
+#ifdef OTC_TRANSPORT_UV
+#define OTC_FRAME_PRE 0
+#else
+#define OTC_FRAME_PRE LWS_PRE
+#endif
+/* Client frames, preceded by OTC_FRAME_PRE spare bytes; the JSON text starts
+ * at OTC_FRAME_PRE and is `*length` bytes long. NULL when out of memory. */
 char* wire_connect_frame(const char* api_key, const char* session_id,
                          const char* token, bool suppress_events, size_t* length);
 /* epoch <= 0 (from a v1 server) leaves `epoch` out. */
@@ -241,7 +284,11 @@ struct otc_global {
   pthread_cond_t callback_done;
   pthread_cond_t state_changed;   /* state left STOPPING */
   enum library_state state;       /* lock */
+#ifdef OTC_TRANSPORT_UV
+  struct uv_loop_s* loop;         /* set while UP or STOPPING */
+#else
   struct lws_context* context;    /* set while UP or STOPPING */
+#endif
   pthread_t thread;
   struct command* queue_head;     /* lock */
   struct command* queue_tail;     /* lock */
@@ -332,7 +379,12 @@ struct session {
   /* Library thread only. */
   enum session_phase phase;
   enum socket_state socket;
+#ifdef OTC_TRANSPORT_UV
+  struct wsconn* conn; /* the WebSocket (wsconn.c), or NULL */
+  struct lookup* lookup; /* a name lookup in progress (engine_uv.c), or NULL */
+#else
   struct lws* wsi;
+#endif
   bool announced; /* on_connected was delivered in this connection cycle */
   bool resuming;  /* the current socket sent `resume` */
   bool resume_rejected; /* the server forgot us: next attempt is a new `connect` */
@@ -343,7 +395,7 @@ struct session {
   int protocol;     /* negotiated on the current connection: 1 or 2 (no client pings) */
   int retry_after_ms; /* the server's hint from its last error, for the next retry */
   uint32_t resolve_attempt; /* which open_socket() a CMD_RESOLVED answers */
-  lws_usec_t connect_started; /* when otc_session_connect's attempt began */
+  otc_usec connect_started; /* when otc_session_connect's attempt began */
   bool in_batch;    /* on_batch_begin delivered, on_batch_end due */
   bool leave_by_resume; /* disconnecting while reconnecting: resume, then close */
   struct roster roster;
@@ -354,21 +406,23 @@ struct session {
   char* incoming; /* the message being received, over several fragments */
   size_t incoming_length;
   size_t incoming_capacity;
-  lws_usec_t last_received;
+  otc_usec last_received;
   bool silence_rechecked; /* the deadline passed once; the next pass decides */
-  lws_usec_t next_ping;
-  lws_usec_t close_started;
+  otc_usec next_ping;
+  otc_usec close_started;
   int attempt; /* reconnection attempts since the loss */
-  lws_sorted_usec_list_t heartbeat_timer; /* pings, silence and handshake timeouts */
-  lws_sorted_usec_list_t retry_timer;
-  lws_sorted_usec_list_t give_up_timer;
+  struct otc_timer heartbeat_timer; /* pings, silence and handshake timeouts */
+  struct otc_timer retry_timer;
+  struct otc_timer give_up_timer;
 };
 
 /* On the library thread (commands.c, engine.c). */
 
 void session_run_command(struct command* command);
+#ifndef OTC_TRANSPORT_UV
 int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
                          void* in, size_t len);
+#endif
 /* Frees the library-wide receive buffer; when the loop has stopped. */
 void session_release_buffers(void);
 /* Number of deleted sessions whose sockets still close gracefully. */

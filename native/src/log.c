@@ -69,6 +69,7 @@ void otc_log(enum otc_log_level level, const char* format, ...) {
   }
 }
 
+#ifndef OTC_TRANSPORT_UV
 /* libwebsockets' errors are mostly expected network failures for us (a refused
  * reconnection attempt), so each of its levels maps one step down. */
 static void lws_log_line(int lws_level, const char* line) {
@@ -90,3 +91,4 @@ void otc_log_route_lws(void) {
   const char* mask = getenv("OTC_LWS_LOG");
   lws_set_log_level(mask ? atoi(mask) : (LLL_ERR | LLL_WARN), lws_log_line);
 }
+#endif

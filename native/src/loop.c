@@ -29,6 +29,26 @@ bool on_library_thread(void) {
   return is_library_thread;
 }
 
+/* --- time and timers -------------------------------------------------------- */
+
+otc_usec otc_now_us(void) {
+  return (otc_usec)lws_now_usecs();
+}
+
+static void timer_fired(lws_sorted_usec_list_t* sul) {
+  struct otc_timer* timer = OTC_CONTAINER_OF(sul, struct otc_timer, sul);
+  timer->fn(timer);
+}
+
+void timer_schedule(struct otc_timer* timer, otc_timer_fn fn, otc_usec delay) {
+  timer->fn = fn;
+  lws_sul_schedule(otc_g.context, 0, &timer->sul, timer_fired, (lws_usec_t)delay);
+}
+
+void timer_cancel(struct otc_timer* timer) {
+  lws_sul_cancel(&timer->sul);
+}
+
 /* --- commands ------------------------------------------------------------- */
 
 struct command* command_new(enum command_type type, struct session* session) {

@@ -172,10 +172,10 @@ static void handle_connected(struct session* s, struct wire_message* m) {
   s->phase = PHASE_CONNECTED;
   s->announced = true;
   s->attempt = 0;
-  s->next_ping = lws_now_usecs() + ms(s->settings.heartbeat_interval_ms);
+  s->next_ping = otc_now_us() + ms(s->settings.heartbeat_interval_ms);
   schedule_heartbeat(s);
-  lws_sul_cancel(&s->retry_timer);
-  lws_sul_cancel(&s->give_up_timer);
+  timer_cancel(&s->retry_timer);
+  timer_cancel(&s->give_up_timer);
 
   if (reconnecting) {
     otc_log(OTC_LOG_LEVEL_INFO, "session %s: reconnected (%s)", s->session_id,
@@ -271,7 +271,7 @@ static void handle_events(struct session* s, struct wire_message* m) {
 /* A first connection keeps retrying refusals (1023) until give_up_after_ms. */
 static bool connect_may_retry(const struct session* s) {
   int limit = s->settings.give_up_after_ms;
-  return limit == 0 || lws_now_usecs() - s->connect_started < ms(limit);
+  return limit == 0 || otc_now_us() - s->connect_started < ms(limit);
 }
 
 static bool is_authorization_error(int64_t code) {

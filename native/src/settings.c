@@ -5,40 +5,64 @@
 
 #define DEFAULT_SERVER_URL "ws://127.0.0.1:8080/v1/ws"
 
-/* Parses ws:// or wss://host[:port][/path] into `address`. */
+/* Parses ws:// or wss://host[:port][/path] (host may be [IPv6]) into
+ * `address`; the port defaults to 80 or 443. */
 static bool parse_server_url(const char* url, struct server_address* address) {
-  char* scratch = otc_strdup(url);
-  if (!scratch) {
+  bool tls;
+  if (strncmp(url, "ws://", 5) == 0) {
+    tls = false;
+    url += 5;
+  } else if (strncmp(url, "wss://", 6) == 0) {
+    tls = true;
+    url += 6;
+  } else {
     return false;
   }
-  const char* scheme = NULL;
-  const char* host = NULL;
-  const char* path = NULL;
-  int port = 0;
-  bool ok = lws_parse_uri(scratch, &scheme, &host, &port, &path) == 0 &&
-            (strcmp(scheme, "ws") == 0 || strcmp(scheme, "wss") == 0) &&
-            host[0] != '\0' && port > 0 && port < 65536;
-  if (ok) {
-    struct server_address parsed = {
-        .host = otc_strdup(host),
-        .path = otc_malloc(strlen(path) + 2),
-        .port = port,
-        .tls = strcmp(scheme, "wss") == 0,
-    };
-    if (parsed.host && parsed.path) {
-      parsed.path[0] = '/';
-      strcpy(parsed.path + 1, path);
-      free(address->host);
-      free(address->path);
-      *address = parsed;
-    } else {
-      free(parsed.host);
-      free(parsed.path);
-      ok = false;
+  const char* host = url;
+  const char* host_end;
+  const char* rest;
+  if (*host == '[') {
+    host++;
+    host_end = strchr(host, ']');
+    if (!host_end) {
+      return false;
     }
+    rest = host_end + 1;
+  } else {
+    host_end = host + strcspn(host, ":/");
+    rest = host_end;
   }
-  free(scratch);
-  return ok;
+  int port = tls ? 443 : 80;
+  if (*rest == ':') {
+    char* digits_end;
+    long parsed = strtol(rest + 1, &digits_end, 10);
+    if (digits_end == rest + 1 || parsed <= 0 || parsed >= 65536) {
+      return false;
+    }
+    port = (int)parsed;
+    rest = digits_end;
+  }
+  if (host_end == host || (*rest != '\0' && *rest != '/')) {
+    return false;
+  }
+  size_t host_length = (size_t)(host_end - host);
+  struct server_address parsed = {
+      .host = otc_malloc(host_length + 1),
+      .path = otc_strdup(*rest ? rest : "/"),
+      .port = port,
+      .tls = tls,
+  };
+  if (!parsed.host || !parsed.path) {
+    free(parsed.host);
+    free(parsed.path);
+    return false;
+  }
+  memcpy(parsed.host, host, host_length);
+  parsed.host[host_length] = '\0';
+  free(address->host);
+  free(address->path);
+  *address = parsed;
+  return true;
 }
 
 void settings_defaults(struct otc_session_settings* settings) {
