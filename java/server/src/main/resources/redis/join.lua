@@ -1,5 +1,5 @@
 -- ARGV: P, log_max, id, connection JSON, nonce, token expiry ms, suppress (0/1), node,
---       resume token hash, max per session, max per token, session name, node's session set
+--       resume token hash, max per session, max per token
 -- -> {'ok', epoch, seq, roster connections...} | {'revoked'} | {'session-full'} | {'token-full'}
 local P, log_max, id, connection, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', 'rc:tomb:n:' .. nonce) == 1 then
@@ -20,5 +20,5 @@ for _, other in ipairs(redis.call('HVALS', P .. 'r')) do
 end
 redis.call('HSET', P .. 'r', id, connection)
 redis.call('HSET', P .. 'x', id, cjson.encode({node = ARGV[8], rt = ARGV[9], nonce = nonce, exp = ARGV[6], sup = ARGV[7]}))
-redis.call('SADD', ARGV[13], ARGV[12])
+count_on_node(P, ARGV[8], 1)
 return reply

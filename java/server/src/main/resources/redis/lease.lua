@@ -5,6 +5,8 @@
 local node, lease_ms, grace_ms, log_max = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 redis.call('SET', 'rc:lease:' .. node, '1', 'PX', lease_ms)
 redis.call('SADD', 'rc:nodes', node)
+-- Alive again after a stall: a mark from then must not shorten the grace of a later death.
+redis.call('DEL', 'rc:dead:' .. node)
 -- A Redis that lost its data (a restart without persistence) gets a new instance name: nodes
 -- that see it change know their sessions' state is gone.
 local instance = redis.call('GET', 'rc:instance')

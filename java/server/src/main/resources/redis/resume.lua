@@ -1,7 +1,7 @@
 -- Moves a connection to this node (no event; a 'moved' notice, '<generation> <node>', tells the
 -- node it leaves: each resume counts a generation, so a late notice cannot undo a newer move).
 -- ARGV: P, id, presented resume token hash, new resume token hash, node, client epoch, lastSeq
---       (-1: none), session name, node's session set
+--       (-1: none)
 -- -> {'replay', epoch, seq, connection, record, events after lastSeq...}
 --  | {'snapshot', epoch, seq, connection, record, roster connections but its own...}
 --  | {'removed'} | {'unknown'}
@@ -23,10 +23,11 @@ record.rt = ARGV[4]
 record.gen = (tonumber(record.gen) or 0) + 1
 raw = cjson.encode(record)
 redis.call('HSET', P .. 'x', id, raw)
-redis.call('SADD', ARGV[9], ARGV[8])
 local epoch = tonumber(redis.call('HGET', P .. 'm', 'epoch'))
 local seq = tonumber(redis.call('HGET', P .. 'm', 'seq'))
 if previous ~= ARGV[5] then
+  count_on_node(P, previous, -1)
+  count_on_node(P, ARGV[5], 1)
   redis.call('PUBLISH', P .. 'ch', string.format('%d', epoch) .. '\n-1\nm\n' .. id .. '\n' .. record.gen .. ' ' .. ARGV[5])
 end
 local connection = redis.call('HGET', P .. 'r', id)

@@ -45,7 +45,6 @@ final class RedisPresence implements Presence {
     private final List<EventLoop> loops = new ArrayList<>();
     private final RedisStore store;
     private final String node;
-    private final String nodeSessions;
     private final long leaseMs;
     private final ConcurrentHashMap<SessionKey, NodeSession> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, NodeSession> byChannel = new ConcurrentHashMap<>();
@@ -63,7 +62,6 @@ final class RedisPresence implements Presence {
         }
         String label = redis.nodeId() != null ? redis.nodeId() : "node";
         this.node = label + "-" + Tokens.randomString(6);
-        this.nodeSessions = "rc:n:" + node + ":s";
         this.leaseMs = redis.leaseMs();
         this.store = new RedisStore(redis.uri(), metrics, this::onMessage);
         try {
@@ -111,6 +109,8 @@ final class RedisPresence implements Presence {
             sessions.put(key, ns);
             byChannel.put(ns.channel, ns);
             ns.subscribed = store.subscribe(ns.channel);
+        } else if (ns.subscribed.toCompletableFuture().isCompletedExceptionally()) {
+            ns.subscribed = store.subscribe(ns.channel); // it failed while Redis was away: again
         }
         return ns;
     }
@@ -136,8 +136,7 @@ final class RedisPresence implements Presence {
             ns.subscribed.thenCompose(unused -> store.run(RedisStore.Script.JOIN, ns.prefix, config.logEvents(),
                             member.id(), member.info().json(), member.tokenNonce(), member.tokenExpiresAtMs(),
                             member.suppressEvents() ? 1 : 0, node, hash(member.resumeToken),
-                            config.maxConnectionsPerSession(), config.maxConnectionsPerToken(), NodeSession.name(key),
-                            nodeSessions))
+                            config.maxConnectionsPerSession(), config.maxConnectionsPerToken()))
                     .whenComplete((reply, error) -> owner.execute(() -> joined(ns, member, protocol, outbox, reply, error)));
         });
     }
@@ -188,8 +187,7 @@ final class RedisPresence implements Presence {
             ns.inFlight++;
             String newToken = Tokens.randomString(24);
             ns.subscribed.thenCompose(unused -> store.run(RedisStore.Script.RESUME, ns.prefix, connectionId,
-                            hash(resumeToken), hash(newToken), node, protocol >= 2 ? epoch : -1, lastSeq,
-                            NodeSession.name(key), nodeSessions))
+                            hash(resumeToken), hash(newToken), node, protocol >= 2 ? epoch : -1, lastSeq))
                     .whenComplete((reply, error) -> owner.execute(() ->
                             resumed(ns, connectionId, newToken, protocol, lastSeq, outbox, reply, error)));
         });
@@ -410,7 +408,13 @@ final class RedisPresence implements Presence {
     private void onMessage(String channel, byte[] message) {
         NodeSession ns = byChannel.get(channel);
         if (ns != null) {
-            NodeSession.Envelope envelope = NodeSession.Envelope.parse(message);
+            NodeSession.Envelope envelope;
+            try {
+                envelope = NodeSession.Envelope.parse(message);
+            } catch (RuntimeException e) {
+                log.warn("dropped a malformed message on {}: {}", LogText.escape(channel), e.toString());
+                return;
+            }
             ns.owner.execute(() -> {
                 onEnvelope(ns, envelope);
                 dropIfIdle(ns);
@@ -456,6 +460,10 @@ final class RedisPresence implements Presence {
         Reason reason = envelope.destroyedReason();
         Member member = reason == null ? null : ns.session.members.get(envelope.connectionId());
         if (member != null && !member.ended) { // ended by another node: the admin, or a reaper
+            if (reason == Reason.NETWORK_DISCONNECTED) {
+                log.warn("connection {} of this node was ended by another node (was this node's lease lapsed?)",
+                        member.id());
+            }
             Outbox outbox = member.outbox;
             Outbox silent = member.silentOutbox;
             forget(ns, member);
@@ -563,6 +571,9 @@ final class RedisPresence implements Presence {
                         return;
                     }
                     String now = text(reply.get(0));
+                    if ((Long) reply.get(1) > 0) {
+                        log.warn("ended {} connections of nodes whose lease expired", reply.get(1));
+                    }
                     boolean wasAway = !available;
                     if (instance != null && !instance.equals(now)) {
                         log.warn("Redis lost its data (a restart?): ending this node's connections there");

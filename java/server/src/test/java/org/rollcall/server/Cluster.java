@@ -24,8 +24,13 @@ final class Cluster implements AutoCloseable {
     private final HttpClient http = HttpClient.newHttpClient();
 
     Cluster(int nodeCount, ServerConfig config, long leaseMs) {
-        for (int i = 0; i < nodeCount; i++) {
-            addNode(config, leaseMs);
+        try {
+            for (int i = 0; i < nodeCount; i++) {
+                addNode(config, leaseMs);
+            }
+        } catch (RuntimeException | Error e) {
+            close(); // no redis-server left behind
+            throw e;
         }
     }
 

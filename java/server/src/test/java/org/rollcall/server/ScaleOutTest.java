@@ -141,6 +141,28 @@ class ScaleOutTest {
     }
 
     @Test
+    void nothingIsLeftInRedisOnceASessionEmpties() {
+        try (Cluster cluster = new Cluster(2, Fixture.fastConfig().build(), 1000)) {
+            String session = Fixture.newSession();
+            TestClient a = cluster.join(0, session, "a");
+            TestClient b = cluster.join(1, session, "b");
+            a.abort();
+            TestClient moved = cluster.resume(1, session, a); // a connection that moved between nodes
+            moved.awaitConnected();
+            b.close();
+            moved.close();
+            String roster = "rc:{" + Fixture.APP.apiKey() + "/" + session + "}:r";
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!cluster.redis.command("EXISTS", roster).equals(":0") && System.nanoTime() < deadline) {
+                RedisProcess.sleepMs(20);
+            }
+            assertEquals(":0", cluster.redis.command("EXISTS", roster), "the roster is gone");
+            assertEquals("*0", cluster.redis.command("KEYS", "rc:n:*"), "no node lists the session any more");
+            assertEquals("*0", cluster.redis.command("KEYS", "rc:{*}:log"), "its log is gone");
+        }
+    }
+
+    @Test
     void redisRoundTripsPerEventDoNotGrowWithTheSession() {
         try (Cluster cluster = new Cluster(2, Fixture.fastConfig().build(), 1000)) {
             String session = Fixture.newSession();
