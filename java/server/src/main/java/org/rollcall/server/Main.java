@@ -189,6 +189,10 @@ public final class Main implements Runnable {
                 description = "Events a session keeps at least, for resumes to replay.")
         int logEvents;
 
+        @Option(names = "--transport", defaultValue = "AUTO",
+                description = "Netty's I/O: AUTO (epoll, else NIO), EPOLL, IO_URING or NIO.")
+        Transport transport;
+
         @Option(names = "--send-buffer-bytes", defaultValue = "0",
                 description = "SO_SNDBUF of client sockets; 0 lets the kernel tune it.")
         int sendBufferBytes;
@@ -221,6 +225,7 @@ public final class Main implements Runnable {
         @Override
         public Integer call() throws Exception {
             RollcallServer.Builder builder = RollcallServer.builder().host(host).port(port).config(serverConfig())
+                    .transport(transport)
                     .web(new WebConfig(Set.copyOf(allowedOrigins), Set.copyOf(corsOrigins)))
                     .security(securityConfig());
             if ((tlsCert == null) != (tlsKey == null)) {

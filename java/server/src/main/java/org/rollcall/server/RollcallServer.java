@@ -9,15 +9,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -63,6 +58,7 @@ public final class RollcallServer implements AutoCloseable {
     private final SecurityConfig securityConfig;
     private final WebConfig web;
     private final Path tlsCert;
+    private final Transport requestedTransport;
     private final Path tlsKey;
     private final RedisConfig redis;
     private final Metrics metrics = new Metrics();
@@ -80,6 +76,7 @@ public final class RollcallServer implements AutoCloseable {
         this.securityConfig = builder.securityConfig;
         this.web = builder.web;
         this.tlsCert = builder.tlsCert;
+        this.requestedTransport = builder.transport;
         this.tlsKey = builder.tlsKey;
         this.redis = builder.redis;
         Map<String, App> apps = new LinkedHashMap<>();
@@ -105,8 +102,8 @@ public final class RollcallServer implements AutoCloseable {
      */
     public RollcallServer start() throws IOException {
         SslContext ssl = tlsCert == null ? null : SslContextBuilder.forServer(tlsCert.toFile(), tlsKey.toFile()).build();
-        boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        Transport transport = requestedTransport.resolve();
+        IoHandlerFactory io = transport.ioHandlerFactory();
         bossGroup = new MultiThreadIoEventLoopGroup(1, io);
         // As many loops as cores: more would only take turns on them, and each session has one owner.
         workerGroup = new WorkerLoops(io);
@@ -125,7 +122,7 @@ public final class RollcallServer implements AutoCloseable {
                 new StaticFiles(RollcallServer.class.getClassLoader(), "web/", web), new Security(securityConfig));
         workerGroup.scheduleAtFixedRate(connectLimiter::sweep, 10, 10, TimeUnit.SECONDS);
 
-        Class<? extends ServerSocketChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Class<? extends ServerSocketChannel> channelType = transport.serverChannelType();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(channelType)
@@ -152,7 +149,7 @@ public final class RollcallServer implements AutoCloseable {
                 throw e;
             }
         }
-        log.debug("listening on {}:{} ({})", host, port(), epoll ? "epoll" : "nio");
+        log.debug("listening on {}:{} ({})", host, port(), transport);
         if (config.devTokens()) {
             log.warn("development tokens are ON: anyone who reaches POST /v1/dev/token gets a token for app {}",
                     context.devApp().apiKey());
@@ -279,6 +276,7 @@ public final class RollcallServer implements AutoCloseable {
         private SecurityConfig securityConfig = SecurityConfig.defaults();
         private WebConfig web = WebConfig.defaults();
         private Path tlsCert;
+        private Transport transport = Transport.AUTO;
         private Path tlsKey;
         private RedisConfig redis;
 
@@ -326,6 +324,12 @@ public final class RollcallServer implements AutoCloseable {
         /** Which browser origins may open WebSockets and load the client across origins. */
         public Builder web(WebConfig web) {
             this.web = Objects.requireNonNull(web);
+            return this;
+        }
+
+        /** Netty's I/O: {@link Transport#AUTO} (epoll, else NIO) unless measured otherwise. */
+        public Builder transport(Transport transport) {
+            this.transport = Objects.requireNonNull(transport);
             return this;
         }
 
