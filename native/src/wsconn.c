@@ -301,7 +301,9 @@ static bool reserve_message(struct wsconn* c, size_t needed) {
   if (!grown) {
     return false;
   }
-  memcpy(grown, c->message, c->message_length);
+  if (c->message_length > 0) {
+    memcpy(grown, c->message, c->message_length);
+  }
   size_t length = c->message_length;
   release_message(c);
   c->message = grown;
@@ -346,7 +348,7 @@ static void ws_frame_chunk(wslay_event_context_ptr ws,
   (void)ws;
   struct wsconn* c = user;
   if (c->frame_control || c->bad || c->closing || !c->in_message ||
-      chunk->data_length > c->message_capacity - c->message_length) {
+      chunk->data_length == 0 || chunk->data_length > c->message_capacity - c->message_length) {
     return;
   }
   memcpy(c->message + c->message_length, chunk->data, chunk->data_length);
@@ -522,7 +524,9 @@ static void read_upgrade(struct wsconn* c) {
         return;
       }
       memcpy(rest, end, extra);
-      memcpy(rest + extra, c->in, unread);
+      if (unread > 0) {
+        memcpy(rest + extra, c->in, unread);
+      }
       c->leftover = rest;
       c->in = rest;
       c->in_length = extra + unread;
