@@ -7,17 +7,11 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.rollcall.token.Tokens;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * every join, resume, leave and force is one Lua script ({@link RedisStore}) that hands out the
  * session's next seq, logs the event in the session's capped stream, updates the roster and
  * publishes the event on the session's channel. Each node subscribes to the sessions it has
- * members in, applies their events in seq order (filling a gap from the stream) and fans them out
- * to its members through a {@link Session}, on the session's owner loop as in {@link LocalPresence}.
+ * members in, applies their events in seq order (filling a gap from the stream, see
+ * {@link SessionStreams}) and fans them out to its members through a {@link Session}, on the session's owner loop as in {@link LocalPresence}.
  * So every member on every node sees one {@code (epoch, seq)} order, and a resume works on any node.
  *
  * <p>Each node renews a lease; every node reaps the connections of a node whose lease expired, a
@@ -38,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RedisPresence implements Presence {
     private static final Logger log = LoggerFactory.getLogger(RedisPresence.class);
-    private static final long RETRY_MS = 250;
 
     private final ServerConfig config;
     private final Metrics metrics;
@@ -46,9 +39,7 @@ final class RedisPresence implements Presence {
     private final RedisStore store;
     private final String node;
     private final long leaseMs;
-    private final ConcurrentHashMap<SessionKey, NodeSession> sessions = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, NodeSession> byChannel = new ConcurrentHashMap<>();
-    private final AtomicInteger connections = new AtomicInteger();
+    private final SessionStreams streams;
     private final ScheduledFuture<?> leaseTask;
     private volatile boolean available = true;
     private volatile boolean renewing;
@@ -63,7 +54,9 @@ final class RedisPresence implements Presence {
         String label = redis.nodeId() != null ? redis.nodeId() : "node";
         this.node = label + "-" + Tokens.randomString(6);
         this.leaseMs = redis.leaseMs();
-        this.store = new RedisStore(redis.uri(), metrics, this::onMessage);
+        this.store = new RedisStore(redis.uri(), metrics);
+        this.streams = new SessionStreams(config, metrics, store, node, loops.get(0));
+        store.listen(streams::onMessage);
         try {
             store.run(RedisStore.Script.LEASE, node, leaseMs, config.graceSilentMs(), config.logEvents())
                     .toCompletableFuture().get(5, TimeUnit.SECONDS);
@@ -81,12 +74,12 @@ final class RedisPresence implements Presence {
 
     @Override
     public int connectionCount() {
-        return connections.get();
+        return streams.connections.get();
     }
 
     @Override
     public int sessionCount() {
-        return sessions.size();
+        return streams.sessions.size();
     }
 
     private EventLoop ownerOf(SessionKey key) {
@@ -101,27 +94,6 @@ final class RedisPresence implements Presence {
         outbox.refuse(ErrorCode.CONNECTION_REFUSED, "the presence store (Redis) is unreachable; retry later");
     }
 
-    /** This node's part of the session, subscribed (or subscribing) to its channel. On the owner loop. */
-    private NodeSession nodeSession(SessionKey key, EventLoop owner) {
-        NodeSession ns = sessions.get(key);
-        if (ns == null) {
-            ns = new NodeSession(key, owner);
-            sessions.put(key, ns);
-            byChannel.put(ns.channel, ns);
-            ns.subscribed = store.subscribe(ns.channel);
-        } else if (ns.subscribed.toCompletableFuture().isCompletedExceptionally()) {
-            ns.subscribed = store.subscribe(ns.channel); // it failed while Redis was away: again
-        }
-        return ns;
-    }
-
-    private void dropIfIdle(NodeSession ns) {
-        if (ns.idle() && sessions.remove(ns.key, ns)) {
-            byChannel.remove(ns.channel, ns);
-            store.unsubscribe(ns.channel);
-        }
-    }
-
     @Override
     public void join(Member member, int protocol, Outbox outbox) {
         SessionKey key = member.session();
@@ -131,11 +103,11 @@ final class RedisPresence implements Presence {
                 refuseUnavailable(outbox);
                 return;
             }
-            NodeSession ns = nodeSession(key, owner);
+            NodeSession ns = streams.nodeSession(key, owner);
             ns.inFlight++;
             ns.subscribed.thenCompose(unused -> store.run(RedisStore.Script.JOIN, ns.prefix, config.logEvents(),
                             member.id(), member.info().json(), member.tokenNonce(), member.tokenExpiresAtMs(),
-                            member.suppressEvents() ? 1 : 0, node, hash(member.resumeToken),
+                            member.suppressEvents() ? 1 : 0, node, RedisReplies.hash(member.resumeToken),
                             config.maxConnectionsPerSession(), config.maxConnectionsPerToken()))
                     .whenComplete((reply, error) -> owner.execute(() -> joined(ns, member, protocol, outbox, reply, error)));
         });
@@ -144,7 +116,7 @@ final class RedisPresence implements Presence {
     private void joined(NodeSession ns, Member member, int protocol, Outbox outbox, List<Object> reply, Throwable error) {
         ns.inFlight--;
         NodeSession.Loss loss = ns.lostWhileInFlight.remove(outbox);
-        String status = error == null ? text(reply.get(0)) : "error";
+        String status = error == null ? RedisReplies.text(reply.get(0)) : "error";
         switch (status) {
             case "ok" -> {
             }
@@ -155,19 +127,19 @@ final class RedisPresence implements Presence {
                     "token has " + config.maxConnectionsPerToken() + " live connections");
             default -> {
                 log.warn("a join failed in Redis: {}", String.valueOf(error));
-                leaveInRedis(ns.prefix, member.id(), Reason.NETWORK_DISCONNECTED, 0); // in case it ran
+                streams.leaveInRedis(ns.prefix, member.id(), Reason.NETWORK_DISCONNECTED, 0); // in case it ran
                 refuseUnavailable(outbox);
             }
         }
         if (!status.equals("ok")) {
-            dropIfIdle(ns);
+            streams.dropIfIdle(ns);
             return;
         }
         long epoch = (Long) reply.get(1);
         long seq = (Long) reply.get(2);
-        List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : connections(reply, 3);
+        List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : RedisReplies.connections(reply, 3);
         attach(ns, member, outbox, epoch, seq);
-        connections.incrementAndGet();
+        streams.connections.incrementAndGet();
         outbox.sendConnected(Json.connected(protocol, Json.Catchup.JOIN, ns.key.sessionId(), member.info(),
                 member.resumeToken, epoch, seq, roster, config));
         catchUp(ns, member, outbox, seq);
@@ -183,11 +155,11 @@ final class RedisPresence implements Presence {
                 refuseUnavailable(outbox);
                 return;
             }
-            NodeSession ns = nodeSession(key, owner);
+            NodeSession ns = streams.nodeSession(key, owner);
             ns.inFlight++;
             String newToken = Tokens.randomString(24);
             ns.subscribed.thenCompose(unused -> store.run(RedisStore.Script.RESUME, ns.prefix, connectionId,
-                            hash(resumeToken), hash(newToken), node, protocol >= 2 ? epoch : -1, lastSeq))
+                            RedisReplies.hash(resumeToken), RedisReplies.hash(newToken), node, protocol >= 2 ? epoch : -1, lastSeq))
                     .whenComplete((reply, error) -> owner.execute(() ->
                             resumed(ns, connectionId, newToken, protocol, lastSeq, outbox, reply, error)));
         });
@@ -197,7 +169,7 @@ final class RedisPresence implements Presence {
                          Outbox outbox, List<Object> reply, Throwable error) {
         ns.inFlight--;
         NodeSession.Loss loss = ns.lostWhileInFlight.remove(outbox);
-        String status = error == null ? text(reply.get(0)) : "error";
+        String status = error == null ? RedisReplies.text(reply.get(0)) : "error";
         if (!status.equals("replay") && !status.equals("snapshot")) {
             switch (status) {
                 case "removed" -> outbox.forceDisconnected(protocol);
@@ -207,22 +179,22 @@ final class RedisPresence implements Presence {
                     refuseUnavailable(outbox);
                 }
             }
-            dropIfIdle(ns);
+            streams.dropIfIdle(ns);
             return;
         }
         long epoch = (Long) reply.get(1);
         long seq = (Long) reply.get(2);
-        JsonNode record = parse((byte[]) reply.get(4));
+        JsonNode record = RedisReplies.parse((byte[]) reply.get(4));
         Member member = ns.members().get(connectionId);
         if (member == null || member.ended) {
-            JsonNode connection = parse((byte[]) reply.get(3));
+            JsonNode connection = RedisReplies.parse((byte[]) reply.get(3));
             ConnectionInfo info = new ConnectionInfo(connectionId, connection.path("data").asText(""),
                     connection.path("creationTime").asLong(), (byte[]) reply.get(3));
             member = new Member(ns.key, info, record.path("sup").asText("0").equals("1"),
                     record.path("nonce").asText(), record.path("exp").asLong());
-            connections.incrementAndGet();
+            streams.connections.incrementAndGet();
         } else {
-            cancelGrace(member);
+            SessionStreams.cancelGrace(member);
             for (Outbox previous : new Outbox[] {member.outbox, member.silentOutbox}) {
                 if (previous != null && previous != outbox) {
                     previous.supersede();
@@ -244,7 +216,7 @@ final class RedisPresence implements Presence {
                 outbox.sendEvents(Json.eventsFrame(ByteBufAllocator.DEFAULT, missed, 0, missed.size()));
             }
         } else {
-            List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : connections(reply, 5);
+            List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : RedisReplies.connections(reply, 5);
             outbox.sendConnected(Json.connected(protocol, Json.Catchup.SNAPSHOT, ns.key.sessionId(), member.info(),
                     newToken, epoch, seq, roster, config));
         }
@@ -256,7 +228,7 @@ final class RedisPresence implements Presence {
     private void attach(NodeSession ns, Member member, Outbox outbox, long epoch, long seq) {
         if (ns.session != null && ns.session.epoch != epoch) {
             // Redis began a new life of the session: what this node held of the old one is gone there.
-            reset(ns, "the session's state in Redis began a new epoch");
+            streams.reset(ns, "the session's state in Redis began a new epoch");
         }
         if (ns.session == null) {
             ns.session = new Session(ns.key, ns.owner, epoch, seq, config, metrics);
@@ -264,7 +236,7 @@ final class RedisPresence implements Presence {
             ns.early.clear();
             for (NodeSession.Envelope envelope : early) {
                 if (envelope.epoch() == epoch && envelope.seq() > seq) {
-                    onEnvelope(ns, envelope);
+                    streams.onEnvelope(ns, envelope);
                 }
             }
         }
@@ -305,7 +277,7 @@ final class RedisPresence implements Presence {
     @Override
     public void socketLost(SessionKey key, Outbox outbox, long graceMs, boolean silent) {
         ownerOf(key).execute(() -> {
-            NodeSession ns = sessions.get(key);
+            NodeSession ns = streams.sessions.get(key);
             Member member = outbox.member;
             if (ns == null) {
                 return;
@@ -336,7 +308,7 @@ final class RedisPresence implements Presence {
     @Override
     public void leave(SessionKey key, Outbox outbox, Reason reason) {
         ownerOf(key).execute(() -> {
-            NodeSession ns = sessions.get(key);
+            NodeSession ns = streams.sessions.get(key);
             Member member = outbox.member;
             if (ns == null) {
                 return;
@@ -356,33 +328,14 @@ final class RedisPresence implements Presence {
 
     /** This node ends its member: locally at once, and in Redis (whose event the others then see). */
     private void end(NodeSession ns, Member member, Reason reason) {
-        forget(ns, member);
+        streams.forget(ns, member);
         if (member.silentOutbox != null) {
             member.silentOutbox.supersede(); // its grace is over: the silent socket goes too
             member.silentOutbox = null;
         }
         metrics.departed(reason);
-        leaveInRedis(ns.prefix, member.id(), reason, 0);
-        dropIfIdle(ns);
-    }
-
-    private void forget(NodeSession ns, Member member) {
-        member.ended = true;
-        cancelGrace(member);
-        if (ns.session != null && ns.session.members.remove(member.id(), member)) {
-            connections.decrementAndGet();
-        }
-    }
-
-    /** Ends the connection in Redis if it is still this node's; retried while Redis is away. */
-    private void leaveInRedis(String prefix, String connectionId, Reason reason, int attempt) {
-        store.run(RedisStore.Script.LEAVE, prefix, config.logEvents(), connectionId, reason.wireName(), node)
-                .whenComplete((reply, error) -> {
-                    if (error != null && attempt < 240) { // a minute: then its node's lease is long gone too
-                        loops.get(0).schedule(() -> leaveInRedis(prefix, connectionId, reason, attempt + 1),
-                                RETRY_MS, TimeUnit.MILLISECONDS);
-                    }
-                });
+        streams.leaveInRedis(ns.prefix, member.id(), reason, 0);
+        streams.dropIfIdle(ns);
     }
 
     @Override
@@ -395,162 +348,11 @@ final class RedisPresence implements Presence {
     @Override
     public CompletionStage<Snapshot> snapshot(SessionKey key) {
         return store.run(RedisStore.Script.LIST, prefix(key))
-                .thenApply(reply -> new Snapshot((Long) reply.get(0), Math.max((Long) reply.get(1), 0), connections(reply, 2)));
+                .thenApply(reply -> new Snapshot((Long) reply.get(0), Math.max((Long) reply.get(1), 0), RedisReplies.connections(reply, 2)));
     }
 
     private static String prefix(SessionKey key) {
         return "rc:{" + NodeSession.name(key) + "}:";
-    }
-
-    // ---- the session's stream, on the owner loop
-
-    /** On Lettuce's thread: an event (or notice) on a session channel. */
-    private void onMessage(String channel, byte[] message) {
-        NodeSession ns = byChannel.get(channel);
-        if (ns != null) {
-            NodeSession.Envelope envelope;
-            try {
-                envelope = NodeSession.Envelope.parse(message);
-            } catch (RuntimeException e) {
-                log.warn("dropped a malformed message on {}: {}", LogText.escape(channel), e.toString());
-                return;
-            }
-            ns.owner.execute(() -> {
-                onEnvelope(ns, envelope);
-                dropIfIdle(ns);
-            });
-        }
-    }
-
-    private void onEnvelope(NodeSession ns, NodeSession.Envelope envelope) {
-        if (sessions.get(ns.key) != ns) {
-            return;
-        }
-        if (envelope.moved()) {
-            movedAway(ns, envelope);
-            return;
-        }
-        if (ns.session == null) {
-            if (ns.early.size() < config.logEvents()) {
-                ns.early.add(envelope);
-            }
-            return;
-        }
-        if (envelope.epoch() != ns.session.epoch) {
-            if (envelope.epoch() > ns.session.epoch) {
-                reset(ns, "the session's state in Redis began a new epoch");
-            }
-            return;
-        }
-        if (ns.held != null) {
-            ns.held.add(envelope);
-            return;
-        }
-        long next = ns.session.lastSeq() + 1;
-        if (envelope.seq() > next) { // missed while the channel was down: fill from the log
-            ns.held = new ArrayDeque<>();
-            ns.held.add(envelope);
-            fill(ns);
-        } else if (envelope.seq() == next) {
-            apply(ns, envelope);
-        }
-    }
-
-    private void apply(NodeSession ns, NodeSession.Envelope envelope) {
-        Reason reason = envelope.destroyedReason();
-        Member member = reason == null ? null : ns.session.members.get(envelope.connectionId());
-        if (member != null && !member.ended) { // ended by another node: the admin, or a reaper
-            if (reason == Reason.NETWORK_DISCONNECTED) {
-                log.warn("connection {} of this node was ended by another node (was this node's lease lapsed?)",
-                        member.id());
-            }
-            Outbox outbox = member.outbox;
-            Outbox silent = member.silentOutbox;
-            forget(ns, member);
-            metrics.departed(reason);
-            if (reason == Reason.FORCE_DISCONNECTED && outbox != null) {
-                outbox.forceDisconnected(2);
-            } else if (outbox != null) {
-                outbox.supersede();
-            }
-            if (silent != null) {
-                silent.supersede();
-            }
-        }
-        ns.session.publishAt(envelope.seq(), envelope.payload());
-    }
-
-    /** Another node took the member over by a resume: this node lets go of it without an event. */
-    private void movedAway(NodeSession ns, NodeSession.Envelope notice) {
-        String[] generationAndNode = new String(notice.payload(), StandardCharsets.UTF_8).split(" ", 2);
-        Member member = ns.members().get(notice.connectionId());
-        if (member == null || generationAndNode[1].equals(node) || Long.parseLong(generationAndNode[0]) <= member.generation) {
-            return;
-        }
-        forget(ns, member);
-        for (Outbox outbox : new Outbox[] {member.outbox, member.silentOutbox}) {
-            if (outbox != null) {
-                outbox.supersede();
-            }
-        }
-    }
-
-    private void fill(NodeSession ns) {
-        long after = ns.session.lastSeq();
-        Session session = ns.session;
-        store.run(RedisStore.Script.RANGE, ns.prefix, after).whenComplete((reply, error) -> ns.owner.execute(() -> {
-            if (ns.session != session || session.lastSeq() != after || sessions.get(ns.key) != ns) {
-                return; // reset meanwhile
-            }
-            if (error != null) {
-                ns.owner.schedule(() -> fill(ns), RETRY_MS, TimeUnit.MILLISECONDS);
-                return;
-            }
-            if (!text(reply.get(1)).equals("ok") || (Long) reply.get(0) != session.epoch) {
-                reset(ns, "a gap in the session's stream that its log no longer holds");
-                dropIfIdle(ns);
-                return;
-            }
-            for (int i = 2; i + 3 < reply.size(); i += 4) {
-                long seq = Long.parseLong(text(reply.get(i + 3)));
-                if (seq == session.lastSeq() + 1) {
-                    apply(ns, new NodeSession.Envelope(session.epoch, seq, text(reply.get(i)), text(reply.get(i + 1)),
-                            (byte[]) reply.get(i + 2)));
-                }
-            }
-            ArrayDeque<NodeSession.Envelope> held = ns.held;
-            ns.held = null;
-            for (NodeSession.Envelope envelope : held) {
-                onEnvelope(ns, envelope);
-            }
-            dropIfIdle(ns);
-        }));
-    }
-
-    /**
-     * This node's copy of the session can no longer be trusted (Redis lost it, or a gap the log no
-     * longer holds): its members end here and in Redis, and their sockets close. Their clients
-     * resume, get 1006 and join again, with a fresh roster: no ghost, no hole.
-     */
-    private void reset(NodeSession ns, String why) {
-        if (ns.session != null && !ns.session.members.isEmpty()) {
-            log.warn("session {}: {}; closing this node's {} connections of it", LogText.escape(ns.key.sessionId()),
-                    why, ns.session.members.size());
-            for (Member member : new ArrayList<>(ns.session.members.values())) {
-                Outbox outbox = member.outbox;
-                Outbox silent = member.silentOutbox;
-                forget(ns, member);
-                leaveInRedis(ns.prefix, member.id(), Reason.NETWORK_DISCONNECTED, 0);
-                for (Outbox socket : new Outbox[] {outbox, silent}) {
-                    if (socket != null) {
-                        socket.supersede();
-                    }
-                }
-            }
-        }
-        ns.session = null;
-        ns.early.clear();
-        ns.held = null;
     }
 
     // ---- the lease
@@ -570,23 +372,23 @@ final class RedisPresence implements Presence {
                         available = false;
                         return;
                     }
-                    String now = text(reply.get(0));
+                    String now = RedisReplies.text(reply.get(0));
                     if ((Long) reply.get(1) > 0) {
                         log.warn("ended {} connections of nodes whose lease expired", reply.get(1));
                     }
                     boolean wasAway = !available;
                     if (instance != null && !instance.equals(now)) {
                         log.warn("Redis lost its data (a restart?): ending this node's connections there");
-                        sessions.values().forEach(ns -> ns.owner.execute(() -> {
-                            reset(ns, "Redis lost its data");
-                            dropIfIdle(ns);
+                        streams.sessions.values().forEach(ns -> ns.owner.execute(() -> {
+                            streams.reset(ns, "Redis lost its data");
+                            streams.dropIfIdle(ns);
                         }));
                     } else if (wasAway) {
                         log.warn("Redis is back");
-                        sessions.values().forEach(ns -> ns.owner.execute(() -> {
-                            if (ns.session != null && ns.held == null && sessions.get(ns.key) == ns) {
+                        streams.sessions.values().forEach(ns -> ns.owner.execute(() -> {
+                            if (ns.session != null && ns.held == null && streams.sessions.get(ns.key) == ns) {
                                 ns.held = new ArrayDeque<>(); // catch up on what the channel missed
-                                fill(ns);
+                                streams.fill(ns);
                             }
                         }));
                     }
@@ -599,43 +401,5 @@ final class RedisPresence implements Presence {
     public void close() {
         leaseTask.cancel(false);
         store.close();
-    }
-
-    // ---- helpers
-
-    private static void cancelGrace(Member member) {
-        if (member.graceTimer != null) {
-            member.graceTimer.cancel(false);
-            member.graceTimer = null;
-        }
-    }
-
-    private static List<ConnectionInfo> connections(List<Object> reply, int from) {
-        List<ConnectionInfo> roster = new ArrayList<>(Math.max(reply.size() - from, 0));
-        for (int i = from; i < reply.size(); i++) {
-            roster.add(new ConnectionInfo(null, null, 0, (byte[]) reply.get(i)));
-        }
-        return roster;
-    }
-
-    private static String text(Object value) {
-        return value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(value);
-    }
-
-    private static JsonNode parse(byte[] json) {
-        try {
-            return Json.MAPPER.readTree(json);
-        } catch (IOException e) {
-            throw new IllegalStateException("malformed record in Redis", e);
-        }
-    }
-
-    /** Redis keeps a hash of the resume token, not the token. */
-    private static String hash(String token) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

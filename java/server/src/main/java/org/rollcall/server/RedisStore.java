@@ -50,11 +50,11 @@ final class RedisStore implements AutoCloseable {
 
     /**
      * Connects to {@code uri} ({@code redis://[user:password@]host:port[/db]}, or {@code rediss://}
-     * for TLS). Events published on a subscribed channel go to {@code onMessage} on Lettuce's thread.
+     * for TLS).
      *
      * @throws IOException when Redis cannot be reached now
      */
-    RedisStore(String uri, Metrics metrics, BiConsumer<String, byte[]> onMessage) throws IOException {
+    RedisStore(String uri, Metrics metrics) throws IOException {
         this.metrics = metrics;
         String common = resource("common.lua");
         for (Script script : Script.values()) {
@@ -79,6 +79,10 @@ final class RedisStore implements AutoCloseable {
         for (Script script : Script.values()) {
             digests[script.ordinal()] = commands.digest(scripts[script.ordinal()]);
         }
+    }
+
+    /** Messages published on the subscribed channels go to {@code onMessage}, on Lettuce's thread. */
+    void listen(BiConsumer<String, byte[]> onMessage) {
         pubSub.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String channel, byte[] message) {
