@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongFunction;
+import java.util.function.Supplier;
 import org.rollcall.binding.Core;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,10 +48,10 @@ final class EventRouter {
 
     final AtomicLong resyncs = new AtomicLong();
 
-    EventRouter(Session session, Dispatcher dispatcher, LongFunction<String> idOfDropped) {
+    EventRouter(Session session, Dispatcher dispatcher) {
         this.session = session;
         this.dispatcher = dispatcher;
-        this.roster = new Roster(idOfDropped);
+        this.roster = new Roster();
     }
 
     List<Connection> snapshot() {
@@ -99,12 +99,13 @@ final class EventRouter {
         return true;
     }
 
-    boolean connectionDropped(long key, int reason, long droppedHandle) {
+    /** @param idOfDropped the dropped connection's ID, asked only when two IDs share a key */
+    boolean connectionDropped(long key, int reason, Supplier<String> idOfDropped) {
         DropReason why = DropReason.fromNative(reason);
         Connection known;
         boolean queue;
         synchronized (lock) {
-            known = roster.remove(key, droppedHandle);
+            known = roster.remove(key, idOfDropped);
             if (known == null) {
                 return true; // libotc never drops what it did not create; nothing to tell
             }

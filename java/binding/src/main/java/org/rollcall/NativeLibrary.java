@@ -176,12 +176,6 @@ final class NativeLibrary {
         return session == null ? null : session.owner();
     }
 
-    /** The ID of a connection handed to a dropped upcall, during that upcall. */
-    static String connectionId(long connection) {
-        BytePointer id = Core.rc_connection_id(connection);
-        return id == null || id.isNull() ? "" : Utf8.decode(id.getStringBytes());
-    }
-
     private static Iterable<Dispatcher> liveDispatchers() {
         List<Dispatcher> live = new ArrayList<>();
         for (NativeSession session : SESSIONS.values()) {

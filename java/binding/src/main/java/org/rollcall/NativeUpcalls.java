@@ -1,65 +1,30 @@
 package org.rollcall;
 
+import java.nio.ByteBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The methods that the JNI core (rollcall_core.h) calls on libotc's library thread, one per kind
- * of event, with primitives and the raw UTF-8 bytes of strings (decoded here, malformed bytes
- * becoming U+FFFD).
+ * The methods that the JNI core (rollcall_core.c) calls: {@link #batch} on libotc's library
+ * thread, once per burst of events (one frame, a roster, a reconciliation, or one state event),
+ * and {@link #log} from whichever thread libotc logs on.
  *
- * <p>Each returns {@code true} when the event was taken. {@code false}, or an exception the C core
- * finds pending (it checks and clears it, never letting it reach libotc), means "not taken": the
- * core keeps the event and offers it again before the next one, so nothing is lost or reordered.
- * That is what happens when memory runs out. Any other failure is a bug: logged, event taken
- * (offering it again could block every later event).
- *
- * <p>A future batch upcall (libotc's batch hook) will decode its records and call the same
- * {@link EventRouter} methods.
+ * <p>{@link #batch} returns how many bytes of records were taken. What was not taken (memory ran
+ * out), or an exception the C core finds pending (it checks and clears it, never letting it reach
+ * libotc), is kept by the core and offered again before anything newer, so nothing is lost or
+ * reordered. Any other failure is a bug: logged, the event taken (offering it again could block
+ * every later event).
  */
 final class NativeUpcalls {
     private static final Logger log = LoggerFactory.getLogger(NativeLibrary.class);
+    private static final ThreadLocal<BatchDecoder> DECODERS = ThreadLocal.withInitial(BatchDecoder::new);
 
     private NativeUpcalls() {
     }
 
-    static boolean state(long handle, int state, byte[] ownId, byte[] ownData, long ownCreationTime) {
-        try {
-            Session session = NativeLibrary.session(handle);
-            return session == null
-                    || session.router().stateChanged(state, Utf8.decode(ownId), Utf8.decode(ownData), ownCreationTime);
-        } catch (Throwable t) {
-            return failed(t);
-        }
-    }
-
-    /** {@code idAndData}: the ID's bytes, then the data's; the ID is {@code idLength} bytes. */
-    static boolean created(long handle, long key, long creationTime, byte[] idAndData, int idLength) {
-        try {
-            Session session = NativeLibrary.session(handle);
-            return session == null || session.router().connectionCreated(key, creationTime,
-                    Utf8.decode(idAndData, 0, idLength), Utf8.decode(idAndData, idLength, idAndData.length - idLength));
-        } catch (Throwable t) {
-            return failed(t);
-        }
-    }
-
-    static boolean dropped(long handle, long key, int reason, long connection) {
-        try {
-            Session session = NativeLibrary.session(handle);
-            return session == null || session.router().connectionDropped(key, reason, connection);
-        } catch (Throwable t) {
-            return failed(t);
-        }
-    }
-
-    static boolean error(long handle, int code, byte[] message) {
-        try {
-            Session session = NativeLibrary.session(handle);
-            return session == null || session.router().error(code, Utf8.decode(message));
-        } catch (Throwable t) {
-            return failed(t);
-        }
+    /** The records in the first {@code length} bytes of {@code records}; returns the bytes taken. */
+    static int batch(ByteBuffer records, int length) {
+        return DECODERS.get().decode(records, length);
     }
 
     /** libotc's log lines; lost when memory runs out (never offered again). */
@@ -71,7 +36,8 @@ final class NativeUpcalls {
         }
     }
 
-    private static boolean failed(Throwable t) {
+    /** {@code true}: take the event anyway (a bug, logged); {@code false}: out of memory, offer it again. */
+    static boolean failed(Throwable t) {
         if (t instanceof OutOfMemoryError) {
             return false; // offered again later, when memory may be back
         }

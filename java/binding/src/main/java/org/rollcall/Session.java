@@ -74,7 +74,7 @@ public final class Session implements AutoCloseable {
         sessionId = options.sessionId;
         dispatcher = new Dispatcher(sessionId, options.deliverOnLibraryThread ? null
                 : options.executor != null ? options.executor : DeliveryThreads.POOL, options.queueCapacity);
-        router = new EventRouter(this, dispatcher, NativeLibrary::connectionId);
+        router = new EventRouter(this, dispatcher);
         connectionListener = options.connectionListener;
         sessionListener = options.sessionListener;
         reconnectionListener = options.reconnectionListener;

@@ -8,11 +8,12 @@ import org.bytedeco.javacpp.annotation.Properties;
 import org.bytedeco.javacpp.annotation.Raw;
 
 /**
- * The binding's JNI core ({@code src/main/native/rollcall_core.h}), compiled into libjniotc next
- * to the raw {@link OtcLib}. Written by hand, not parsed: it decides how events cross into Java
- * (plain JNI upcalls to {@code org.rollcall.NativeUpcalls}, primitives and UTF-8 bytes, every
- * exception checked and cleared in C). Internal to the binding; applications use
- * {@code org.rollcall.Session}.
+ * The binding's JNI core ({@code src/main/native/rollcall_core.c}, built by CMake with -Werror
+ * into a static library that libjniotc links next to the raw {@link OtcLib}). Written by hand,
+ * not parsed: it decides how events cross into Java (one plain JNI upcall per burst to
+ * {@code org.rollcall.NativeUpcalls.batch}, records and UTF-8 bytes in a direct buffer, every
+ * exception checked and cleared in C). This class is only JavaCPP's glue to its functions.
+ * Internal to the binding; applications use {@code org.rollcall.Session}.
  */
 @Properties(inherit = org.rollcall.binding.presets.otc.class,
         value = @Platform(library = "jniotc", include = "rollcall_core.h"))
@@ -44,23 +45,23 @@ public class Core {
     /** Sends libotc's log lines at {@code level} and more severe to the log upcall. */
     public static native void rc_set_log_level(int level);
 
-    /** The UTF-8 ID of the connection of the dropped upcall in progress (on the library thread). */
-    public static native @Cast("const char*") BytePointer rc_connection_id(@Cast("int64_t") long connection);
-
     public static native OtcLib.otc_session rc_session_new(@Cast("int64_t") long handle,
             @Cast("const char*") BytePointer apiKey, @Cast("const char*") BytePointer sessionId,
             OtcLib.otc_session_settings settings);
 
-    /** For tests: a created event with raw bytes through the JNI path, on the calling thread. */
+    /** For tests: a created event with raw bytes through the batch path, on the calling thread. */
     public static native void rc_test_post_created(@Cast("int64_t") long handle,
             @Cast("const char*") BytePointer id, @Cast("const char*") BytePointer data);
 
-    /** For tests: events Java did not take yet, kept by the core to offer again. */
+    /** For tests: records Java did not take yet, kept by the core to offer again. */
     public static native @Cast("int64_t") long rc_pending_events();
 
-    /** For tests: events Java did not take when first offered (e.g. out of memory). */
+    /** For tests: batches Java did not take completely when offered (e.g. out of memory). */
     public static native @Cast("int64_t") long rc_refused_event_count();
 
     /** For tests: events lost because the C heap ran out too. */
     public static native @Cast("int64_t") long rc_lost_event_count();
+
+    /** For tests: batch upcalls made so far. */
+    public static native @Cast("int64_t") long rc_batch_count();
 }

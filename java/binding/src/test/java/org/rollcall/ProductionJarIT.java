@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * libotc's test hooks live in libotc-testing.so.0: the test-jar carries it (with the natives that
  * use it), the production jar neither carries it nor refers to its symbols.
  */
-class TestJarIT {
+class ProductionJarIT {
     private final Path jar = Paths.get(System.getProperty("rollcall.jar"));
     private final Path testJar = Paths.get(System.getProperty("rollcall.testJar"));
     private final Path runtimeDeps = Paths.get(System.getProperty("rollcall.runtimeDeps"));
