@@ -36,10 +36,10 @@ final class EventRouter {
 
     private final Session session;
     private final Dispatcher dispatcher;
-    private final Roster roster;
     private final Runnable resyncTask = this::resync;
 
     private final Object lock = new Object();
+    private final Roster roster; // guarded by lock
     private boolean behind; // guarded by lock
     private final Map<String, DropReason> reasonsWhileBehind = new HashMap<>(); // guarded by lock
 
@@ -55,7 +55,9 @@ final class EventRouter {
     }
 
     List<Connection> snapshot() {
-        return roster.snapshot();
+        synchronized (lock) {
+            return roster.snapshot();
+        }
     }
 
     // --- from libotc, on the library thread ------------------------------------------------------

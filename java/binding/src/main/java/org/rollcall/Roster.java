@@ -9,8 +9,8 @@ import java.util.function.Supplier;
 /**
  * The other connections of a session, by the key the C core gives each connection (a 64-bit hash
  * of its ID), so that a drop needs no string. Two IDs with the same key are told apart by ID:
- * then {@link #remove} asks for the dropped connection's ID. Updated on the library
- * thread, read from any thread; in order of arrival.
+ * then {@link #remove} asks for the dropped connection's ID. In order of arrival. Not
+ * thread-safe: its {@link EventRouter} guards it with its lock (one monitor per event, not two).
  */
 final class Roster {
     private final Map<Long, Connection> byKey = new LinkedHashMap<>();
@@ -20,7 +20,7 @@ final class Roster {
     Roster() {
     }
 
-    synchronized void add(long key, Connection connection) {
+    void add(long key, Connection connection) {
         Connection holder = byKey.putIfAbsent(key, connection);
         if (holder != null && !holder.equals(connection)) {
             collided.put(connection.getConnectionId(), connection);
@@ -32,7 +32,7 @@ final class Roster {
      *
      * @param idOfDropped its ID, asked only when two IDs have shared a key
      */
-    synchronized Connection remove(long key, Supplier<String> idOfDropped) {
+    Connection remove(long key, Supplier<String> idOfDropped) {
         if (collided.isEmpty()) {
             return byKey.remove(key);
         }
@@ -48,14 +48,14 @@ final class Roster {
         return byKey.remove(key);
     }
 
-    synchronized List<Connection> snapshot() {
+    List<Connection> snapshot() {
         List<Connection> all = new ArrayList<>(byKey.size() + collided.size());
         all.addAll(byKey.values());
         all.addAll(collided.values());
         return List.copyOf(all);
     }
 
-    synchronized void clear() {
+    void clear() {
         byKey.clear();
         collided.clear();
     }
