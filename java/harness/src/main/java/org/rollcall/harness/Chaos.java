@@ -27,11 +27,18 @@ final class Chaos implements Scenario {
     private final long seed;
     private final int rounds;
     private final int jsClients;
+    private boolean freezeInGrace;
 
     Chaos(long seed, int rounds, int jsClients) {
         this.seed = seed;
         this.rounds = rounds;
         this.jsClients = jsClients;
+    }
+
+    /** Also freeze past the timeout within timeout plus grace ({@link ChaosActions#freezeInGrace}). */
+    Chaos freezeInGrace(boolean on) {
+        freezeInGrace = on;
+        return this;
     }
 
     @Override
@@ -86,6 +93,7 @@ final class Chaos implements Scenario {
         harness.progress.begin(name());
         try (LinkProxy proxy = new LinkProxy(() -> URI.create(harness.server.httpUrl()).getPort())) {
             ChaosActions actions = new ChaosActions(harness, proxy, sessionId, ledger, new Random(seed));
+            actions.freezeInGrace(freezeInGrace);
             int perProcess = Math.max(1, options.clients() / Math.max(1, options.processes()));
             for (int i = 0; i < options.processes(); i++) {
                 actions.join(actions.newGroup("c"), perProcess);
@@ -124,13 +132,14 @@ final class Chaos implements Scenario {
         }
         Map<String, Object> figures = ScenarioResult.newFigures();
         figures.put("seed", seed);
+        figures.put("freeze_in_grace", freezeInGrace);
         figures.put("rounds_asked", rounds);
         figures.put("rounds_completed", violations.isEmpty() ? done : done - 1);
         figures.put("divergences", violations.isEmpty() ? 0 : 1);
         if (!violations.isEmpty()) {
             figures.put("divergent_round", done);
             figures.put("reproduce", "rollcall-harness run chaos --seed " + seed + " --rounds " + done
-                    + " --spawn-server JAR (same sizes)");
+                    + (freezeInGrace ? " --freeze-in-grace" : "") + " --spawn-server JAR (same sizes)");
         }
         figures.put("actions", actionCounts);
         figures.put("round_log", log);

@@ -252,6 +252,17 @@ final class LoadProcess implements AutoCloseable {
         process.destroyForcibly();
     }
 
+    /** {@code kill -9}, then waits until it is gone (so {@link #alive()} is false). */
+    void killAndWait() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HarnessException("interrupted");
+        }
+    }
+
     /** Sends a signal by name, e.g. {@code STOP} or {@code CONT}. */
     void signal(String signal) {
         Signals.send(process.pid(), signal);

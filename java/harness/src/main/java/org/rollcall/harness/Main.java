@@ -202,10 +202,18 @@ public final class Main implements Runnable {
                 description = "Chaos: browser clients on Node (js/packages/load/chaos-clients.mjs; 0 for none).")
         int jsClients;
 
+        @Option(names = "--freeze-in-grace",
+                description = "Chaos: also SIGSTOP past the heartbeat timeout within timeout plus grace (diverges today).")
+        boolean freezeInGrace;
+
+        @Option(names = "--report", paramLabel = "DIR",
+                description = "Chaos: also write <date>-chaos-seed<S>.md and .json here, with provenance.")
+        Path report;
+
         @Override
         public Integer call() throws Exception {
             List<Scenario> chosen = scenarios.contains("all") ? Scenario.all()
-                    : scenarios.stream().map(name -> name.equals("chaos") ? new Chaos(seed, rounds, jsClients)
+                    : scenarios.stream().map(name -> name.equals("chaos") ? new Chaos(seed, rounds, jsClients).freezeInGrace(freezeInGrace)
                             : Scenario.named(name)).toList();
             ScenarioOptions options = new ScenarioOptions(clients, processes, javaClients,
                     Duration.ofSeconds(durationSeconds), rate, watchers);
@@ -219,6 +227,9 @@ public final class Main implements Runnable {
                     ScenarioResult result = scenario.run(harness, options);
                     results.add(result);
                     print(result, System.out);
+                    if (report != null && scenario instanceof Chaos) {
+                        writeChaosReport(result, harness);
+                    }
                 }
             }
             if (json != null) {
@@ -226,6 +237,22 @@ public final class Main implements Runnable {
                         results.stream().map(ScenarioResult::toJson).toList());
             }
             return results.stream().allMatch(ScenarioResult::passed) ? PASSED : VIOLATIONS;
+        }
+
+        private void writeChaosReport(ScenarioResult result, Harness harness) throws IOException {
+            Map<String, Path> artifacts = new LinkedHashMap<>();
+            artifacts.put("server jar", target.serverJar);
+            artifacts.put("harness jar", Provenance.harnessJar());
+            artifacts.put("otc-load", harness.otcLoad);
+            artifacts.put("chaos-clients.mjs", jsClients > 0 ? Tools.jsClients() : null);
+            Map<String, Object> sizes = new LinkedHashMap<>();
+            sizes.put("c_clients", clients);
+            sizes.put("c_processes", processes);
+            sizes.put("js_clients", jsClients);
+            sizes.put("java_clients", javaClients);
+            Path written = ChaosReport.write(report, result, Provenance.collect(artifacts, "rollcall-harness run chaos --seed "
+                    + seed + " --rounds " + rounds), sizes);
+            System.out.println("Report: " + written);
         }
     }
 
