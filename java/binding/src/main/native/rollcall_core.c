@@ -50,6 +50,7 @@ static int64_t rc_pending_records; /* atomic: read by tests from other threads *
 static int64_t rc_refused;
 static int64_t rc_lost;
 static int64_t rc_batches;
+static int64_t rc_log_lines;
 
 static size_t rc_align8(size_t n) {
   return (n + 7) & ~(size_t)7;
@@ -447,10 +448,15 @@ EXPORT int64_t rc_batch_count(void) {
   return __atomic_load_n(&rc_batches, __ATOMIC_RELAXED);
 }
 
+EXPORT int64_t rc_log_count(void) {
+  return __atomic_load_n(&rc_log_lines, __ATOMIC_RELAXED);
+}
+
 /* --- logging: libotc's log lines to Java (any thread) ------------------------ */
 
 static void rc_on_log(enum otc_log_level level, const char* message, void* user_data) {
   (void)user_data;
+  __atomic_add_fetch(&rc_log_lines, 1, __ATOMIC_RELAXED);
   JNIEnv* env = rc_env();
   if (!env || !message) {
     return;
@@ -469,6 +475,8 @@ static void rc_on_log(enum otc_log_level level, const char* message, void* user_
   (*env)->DeleteLocalRef(env, bytes);
 }
 
+/* libotc has one log callback per process: the class loader that started the binding last
+ * takes it over (a redeployed webapp), so no log line goes to a dead loader's classes. */
 EXPORT void rc_set_log_level(int level) {
   otc_log_set_callback(rc_on_log, NULL);
   otc_log_enable(level);

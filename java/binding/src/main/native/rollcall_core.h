@@ -65,7 +65,7 @@ void rc_jni_init(JNIEnv* env, jclass core);
 /* 0 once rc_jni_init() succeeded, else the negative step that failed. */
 int rc_jni_status(void);
 
-/* Sends libotc's log lines at `level` and more severe to Java. */
+/* Sends libotc's log lines at `level` and more severe to Java (this copy's upcalls). */
 void rc_set_log_level(int level);
 
 /* A session whose events go to Java, tagged with `handle`; sets the batch
@@ -86,6 +86,8 @@ int64_t rc_refused_event_count(void);
 int64_t rc_lost_event_count(void);
 /* Batch upcalls made so far. */
 int64_t rc_batch_count(void);
+/* libotc log lines this copy of the core received (each class loader has its own copy). */
+int64_t rc_log_count(void);
 
 #ifdef __cplusplus
 }

@@ -64,4 +64,7 @@ public class Core {
 
     /** For tests: batch upcalls made so far. */
     public static native @Cast("int64_t") long rc_batch_count();
+
+    /** For tests: libotc log lines that reached this class loader's copy of the core. */
+    public static native @Cast("int64_t") long rc_log_count();
 }
