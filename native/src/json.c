@@ -100,6 +100,30 @@ static const bool string_stop[256] = {
     ['"'] = 1, ['\\'] = 1,
 };
 
+/* Skips 8 bytes at a time while none of them may end a plain run (a quote, a
+ * backslash, a control character); the byte loop finds the exact stop. IDs,
+ * data and keys are plain runs: this is most of a frame's bytes. */
+#define BYTES(b) (UINT64_C(0x0101010101010101) * (b))
+static inline bool word_may_stop(uint64_t w) {
+  uint64_t quote = w ^ BYTES('"');
+  uint64_t backslash = w ^ BYTES('\\');
+  uint64_t found = ((quote - BYTES(1)) & ~quote) | ((backslash - BYTES(1)) & ~backslash) |
+                   ((w - BYTES(0x20)) & ~w);
+  return (found & BYTES(0x80)) != 0;
+}
+
+static const char* plain_run_end(const char* p, const char* end) {
+  while (end - p >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if (word_may_stop(w)) {
+      break;
+    }
+    p += 8;
+  }
+  return p;
+}
+
 /* One escape after the backslash, written at `*out` (never past the input
  * read so far: every escape is at least as long as what it decodes to). */
 static bool unescape(struct json* j, char** out) {
@@ -146,6 +170,7 @@ static bool string_value(struct json* j, struct json_string* text, bool decode) 
     /* The common case first: a run of plain characters, copied only after
      * an escape has shifted the output. */
     if (out == j->p) {
+      j->p = (char*)plain_run_end(j->p, j->end);
       while (j->p < j->end && !string_stop[(unsigned char)*j->p]) {
         j->p++;
       }
