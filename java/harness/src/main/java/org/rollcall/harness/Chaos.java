@@ -28,11 +28,18 @@ final class Chaos implements Scenario {
     private final int rounds;
     private final int jsClients;
     private boolean freezeInGrace;
+    private Duration budget = Duration.ZERO;
 
     Chaos(long seed, int rounds, int jsClients) {
         this.seed = seed;
         this.rounds = rounds;
         this.jsClients = jsClients;
+    }
+
+    /** Stops starting rounds after this long (zero: no limit); the report says how many ran. */
+    Chaos budget(Duration budget) {
+        this.budget = budget;
+        return this;
     }
 
     /** Also freeze past the timeout within timeout plus grace ({@link ChaosActions#freezeInGrace}). */
@@ -107,7 +114,11 @@ final class Chaos implements Scenario {
             actions.population(actions.members());
             harness.progress.phase("joining", actions.members());
             violations.addAll(settle(harness, actions, ledger, sessionId, Duration.ZERO));
+            long deadline = budget.isZero() ? Long.MAX_VALUE : started + budget.toNanos();
             for (int round = 1; round <= rounds && violations.isEmpty(); round++) {
+                if (System.nanoTime() > deadline) {
+                    break;
+                }
                 ledger.beginRound(round);
                 List<String> plan = actions.round(round);
                 plan.forEach(action -> actionCounts.merge(action.split(" ")[0], 1, Integer::sum));
@@ -134,6 +145,7 @@ final class Chaos implements Scenario {
         figures.put("seed", seed);
         figures.put("freeze_in_grace", freezeInGrace);
         figures.put("rounds_asked", rounds);
+        figures.put("time_budget_min", budget.toMinutes());
         figures.put("rounds_completed", violations.isEmpty() ? done : done - 1);
         figures.put("divergences", violations.isEmpty() ? 0 : 1);
         if (!violations.isEmpty()) {

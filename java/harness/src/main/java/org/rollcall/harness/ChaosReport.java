@@ -39,6 +39,9 @@ final class ChaosReport {
         md.append("| | |\n|---|---|\n");
         row(md, "rounds asked", f.get("rounds_asked"));
         row(md, "rounds completed without divergence", f.get("rounds_completed"));
+        if (((Number) f.get("time_budget_min")).longValue() > 0) {
+            row(md, "time budget", f.get("time_budget_min") + " min (`--max-minutes`): no round starts after it");
+        }
         row(md, "divergences", f.get("divergences") + (result.passed() ? "" : " (the run stops at the first)"));
         row(md, "elapsed", String.format("%.1f min", result.elapsedMs() / 60000.0));
         row(md, "clients at the start", sizes);

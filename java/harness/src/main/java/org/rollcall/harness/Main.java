@@ -202,6 +202,10 @@ public final class Main implements Runnable {
                 description = "Chaos: browser clients on Node (js/packages/load/chaos-clients.mjs; 0 for none).")
         int jsClients;
 
+        @Option(names = "--max-minutes", defaultValue = "0",
+                description = "Chaos: start no round after this many minutes (0: no limit); the report says how many ran.")
+        long maxMinutes;
+
         @Option(names = "--freeze-in-grace",
                 description = "Chaos: also SIGSTOP past the heartbeat timeout within timeout plus grace (diverges today).")
         boolean freezeInGrace;
@@ -214,6 +218,7 @@ public final class Main implements Runnable {
         public Integer call() throws Exception {
             List<Scenario> chosen = scenarios.contains("all") ? Scenario.all()
                     : scenarios.stream().map(name -> name.equals("chaos") ? new Chaos(seed, rounds, jsClients).freezeInGrace(freezeInGrace)
+                            .budget(Duration.ofMinutes(maxMinutes))
                             : Scenario.named(name)).toList();
             ScenarioOptions options = new ScenarioOptions(clients, processes, javaClients,
                     Duration.ofSeconds(durationSeconds), rate, watchers);
