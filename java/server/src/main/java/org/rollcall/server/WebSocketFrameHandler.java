@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.util.concurrent.RejectedExecutionException;
 
 /** Netty glue: turns a socket's frames and events into calls on its {@link ConnectionHandler}. */
 final class WebSocketFrameHandler extends ChannelInboundHandlerAdapter {
@@ -87,6 +88,8 @@ final class WebSocketFrameHandler extends ChannelInboundHandlerAdapter {
             connection.onError(ErrorCode.INVALID_PARAMETER, "malformed WebSocket frame: " + cause.getMessage());
         } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
             ctx.close(); // the socket broke, maybe mid-message (FrameFuzzTest): grace starts when it is inactive
+        } else if (cause instanceof RejectedExecutionException) {
+            ctx.close(); // the node is stopping: its loops take no more tasks, and its sessions end with it
         } else {
             connection.onInternalError(cause);
         }
