@@ -2,7 +2,7 @@
 #define ROLLCALL_CORE_H
 
 /*
- * The Java binding's JNI core (rollcall_core.c): libotc's callbacks for every
+ * The Java binding's JNI core (rollcall_core.c, core_batch.c): libotc's callbacks for every
  * session of the JVM, turned into batches of records that Java decodes
  * (org.rollcall.BatchDecoder). Built by CMake (java/binding/CMakeLists.txt)
  * as a static library with -Werror, and linked into libjniotc, whose JavaCPP

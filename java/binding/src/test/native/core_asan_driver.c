@@ -335,10 +335,12 @@ int main(void) {
 
   /* 4. No direct buffer (out of memory in NewDirectByteBuffer): kept, then delivered. */
   fail_direct_buffers = 1;
-  /* A big record makes the buffer grow, so a new direct buffer is needed. */
-  char* big = malloc(200000);
-  memset(big, 'x', 199999);
-  big[199999] = '\0';
+  /* A big record makes the buffer grow past 1 MiB (a new direct buffer is needed; the memory is
+   * given back once Java took it). */
+  size_t big_length = 1500000;
+  char* big = malloc(big_length + 1);
+  memset(big, 'x', big_length);
+  big[big_length] = '\0';
   rc_test_post_created(8, "big", big); /* a batch of its own: refused, then dropped with it */
   fail_direct_buffers = 0;
   rc_test_post_created(8, "big", big);
