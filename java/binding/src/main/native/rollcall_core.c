@@ -94,8 +94,11 @@ static JNIEnv* rc_env(void) {
 
 /* --- libotc's callbacks ------------------------------------------------------ */
 
-/* FNV-1a, 64 bits. */
+/* FNV-1a, 64 bits (0 for a NULL ID, which libotc never gives). */
 static int64_t rc_key(const char* id) {
+  if (!id) {
+    return 0;
+  }
   uint64_t hash = 14695981039346656037u;
   for (const unsigned char* p = (const unsigned char*)id; *p; p++) {
     hash = (hash ^ *p) * 1099511628211u;
