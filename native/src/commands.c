@@ -28,9 +28,11 @@ static void run_connect(struct session* s, char* token) {
   open_socket(s);
 }
 
-/* A disconnect while reconnecting: resume the connection and close it at
- * once, so that the others see clientDisconnected now rather than
- * networkDisconnected after the server's grace. Bounded by CLOSE_TIMEOUT_MS. */
+/* A disconnect while reconnecting: resume the connection and close it once
+ * the server answered the resume (a close that overtook the resume would
+ * leave as a broken socket), so that the others see clientDisconnected now
+ * rather than networkDisconnected after the server's grace. Bounded by
+ * CLOSE_TIMEOUT_MS; the close follows in handle_message. */
 static void leave_by_resume(struct session* s) {
   s->phase = PHASE_CLOSING;
   s->leave_by_resume = true;
@@ -40,8 +42,7 @@ static void leave_by_resume(struct session* s) {
   if (s->socket == SOCKET_NONE) {
     open_socket(s);
   } else if (s->socket == SOCKET_OPEN) {
-    s->close_due = true; /* after the resume frame, if it is still to be sent */
-    schedule_heartbeat(s);
+    schedule_heartbeat(s); /* the resume is out or due: its answer brings the close */
     socket_flush(s);
   } else {
     schedule_heartbeat(s); /* on_established sends resume, then close */

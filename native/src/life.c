@@ -128,7 +128,7 @@ void socket_established(struct session* s) {
   s->last_received = otc_now_us();
   s->resuming = (s->phase == PHASE_RECONNECTING || s->leave_by_resume) && s->resume_token &&
                 s->self && !s->resume_rejected;
-  s->close_due = s->leave_by_resume;
+  s->close_due = false; /* leaving by resume: after the server's answer */
   if (s->resuming) {
     s->outgoing = wire_resume_frame(s->api_key, s->session_id, s->self->id, s->resume_token,
                                     s->epoch, s->last_seq, &s->outgoing_length);

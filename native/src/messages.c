@@ -347,6 +347,14 @@ static void handle_disconnected(struct session* s, struct wire_message* m) {
 }
 
 void handle_message(struct session* s, char* text, size_t length) {
+  if (s->phase == PHASE_CLOSING && s->leave_by_resume) {
+    /* The answer to a leaving resume (connected, or an error): now the close
+     * frame, which the server takes for a clean leave. */
+    s->leave_by_resume = false;
+    s->close_due = true;
+    socket_flush(s);
+    return;
+  }
   if (s->phase == PHASE_CLOSING || s->phase == PHASE_IDLE) {
     return;
   }

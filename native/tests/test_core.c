@@ -313,7 +313,11 @@ static void test_disconnect_while_reconnecting(void) {
   free(c);
   CHECK(s->phase == PHASE_CLOSING && s->socket == SOCKET_OPENING);
   socket_established(s);
-  CHECK(strstr(sent[(sent_count - 1) % 8], "\"type\":\"resume\"") && close_sent);
+  CHECK(strstr(sent[(sent_count - 1) % 8], "\"type\":\"resume\"") && !close_sent);
+  receive(s, "{\"type\":\"connected\",\"protocol\":2,\"resumed\":true,\"replay\":true,"
+             "\"connection\":{\"id\":\"me\",\"data\":\"\",\"creationTime\":1},"
+             "\"resumeToken\":\"rt2\",\"epoch\":7,\"seq\":10}");
+  CHECK(close_sent); /* the close only after the resume's answer */
   abandon_socket(s); /* the server's close ends it */
   socket_failed(s, 0, NULL);
   EXPECT_SEEN("disconnected ");
