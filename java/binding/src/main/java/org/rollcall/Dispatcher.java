@@ -32,6 +32,8 @@ final class Dispatcher {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
     /** Calls per turn on a shared thread before the session lets other sessions run. */
     private static final int TURN = 256;
+    /** Calls taken from the queue under one lock. */
+    private static final int CHUNK = 64;
 
     private record Item(Runnable call, boolean connectionEvent, long sequence) {
     }
@@ -42,6 +44,8 @@ final class Dispatcher {
     private final Runnable drainTask = this::drain;
 
     private final ArrayDeque<Item> queue = new ArrayDeque<>(); // guarded by queue
+    /** The calls being run by the drain (one drain runs at a time). */
+    private final Item[] chunk = new Item[CHUNK];
     private int queuedConnectionEvents; // guarded by queue
     private long nextSequence; // guarded by queue
     /** Connection events enqueued before this sequence number are skipped (counted, not run). */
@@ -203,32 +207,51 @@ final class Dispatcher {
         }
     }
 
+    /**
+     * Runs up to {@link #TURN} calls, taking them from the queue {@link #CHUNK} at a time (one lock
+     * per chunk, not per call: the library thread adds to the same queue). A call taken just
+     * before {@link #discardConnectionEvents()} still runs; that is safe, since the resync compares
+     * what the listener was actually told.
+     */
     private void drain() {
-        for (int done = 0; done < TURN; done++) {
-            Item item;
-            boolean discard;
+        int done = 0;
+        while (done < TURN) {
+            int taken = 0;
+            boolean resync = false;
             synchronized (queue) {
-                item = queue.poll();
-                if (item == null) {
+                while (taken < CHUNK) {
+                    Item item = queue.poll();
+                    if (item == null) {
+                        break;
+                    }
+                    if (item.connectionEvent) {
+                        queuedConnectionEvents--;
+                        if (item.sequence < discardBefore) {
+                            discardedEvents.incrementAndGet();
+                            continue;
+                        }
+                    }
+                    chunk[taken++] = item;
+                }
+                if (taken == 0) {
                     if (resyncTask == null || closed) {
                         drainScheduled = false;
                         return;
                     }
-                    discard = false;
-                } else {
-                    discard = item.connectionEvent && item.sequence < discardBefore;
-                    if (item.connectionEvent) {
-                        queuedConnectionEvents--;
-                    }
+                    resync = true;
                 }
             }
-            if (item == null) {
+            if (resync) {
                 runPendingResync();
-            } else if (discard) {
-                discardedEvents.incrementAndGet();
-            } else {
+                done++;
+                continue;
+            }
+            for (int i = 0; i < taken; i++) {
+                Item item = chunk[i];
+                chunk[i] = null;
                 run(item.call);
             }
+            done += taken;
         }
         // Let the other sessions on this executor have a turn.
         schedule();

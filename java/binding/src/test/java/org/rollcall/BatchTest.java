@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.BytePointer;
@@ -54,6 +56,72 @@ class BatchTest {
                 assertEquals("-" + id + " " + DropReason.CLIENT_DISCONNECTED, seen.get(2 * i + 1));
             }
             assertEquals(0, Core.rc_pending_events());
+        }
+    }
+
+    /**
+     * Bursts far bigger than a slow listener's queue: the session falls behind and resyncs, and
+     * the listener is still told each connection at most once, never a drop of one it was not
+     * told, and ends agreeing with the roster (empty: every injected connection left).
+     */
+    @Test
+    void burstsBiggerThanTheQueueEndConsistent() throws Exception {
+        Set<String> told = new HashSet<>();
+        List<String> problems = new ArrayList<>();
+        CountDownLatch markerSeen = new CountDownLatch(1);
+        try (Session slow = new Session.Builder(URI.create("ws://127.0.0.1:9"), "key", "slow")
+                .eventQueueCapacity(500)
+                .connectionListener(new Session.ConnectionListener() {
+                    @Override
+                    public void onConnectionCreated(Session s, Connection connection) {
+                        synchronized (told) {
+                            if (!told.add(connection.getConnectionId())) {
+                                problems.add("told twice: " + connection.getConnectionId());
+                            }
+                        }
+                        long until = System.nanoTime() + 2_000;
+                        while (System.nanoTime() < until) {
+                            Thread.onSpinWait(); // slower than the library thread
+                        }
+                    }
+
+                    @Override
+                    public void onConnectionDestroyed(Session s, Connection connection, DropReason reason) {
+                        synchronized (told) {
+                            if (!told.remove(connection.getConnectionId())) {
+                                problems.add("destroyed, never created: " + connection.getConnectionId());
+                            }
+                        }
+                    }
+                }).build();
+                Session marker = new Session.Builder(URI.create("ws://127.0.0.1:9"), "key", "marker")
+                        .deliverOnLibraryThread()
+                        .connectionListener(new Session.ConnectionListener() {
+                            @Override
+                            public void onConnectionCreated(Session s, Connection connection) {
+                                markerSeen.countDown();
+                            }
+                        }).build()) {
+            for (int i = 0; i < 5; i++) {
+                TestHooks.injectConnectionEvents(slow, 20_000);
+            }
+            // The library thread runs injections in order: once the marker's event arrives, every
+            // event of the slow session has been handed to its router.
+            TestHooks.injectConnectionEvents(marker, 1);
+            assertTrue(markerSeen.await(60, TimeUnit.SECONDS));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            boolean settled = false;
+            while (!settled && System.nanoTime() < deadline) {
+                synchronized (told) {
+                    settled = told.isEmpty() && slow.getConnections().isEmpty();
+                }
+                Thread.sleep(10);
+            }
+            synchronized (told) {
+                assertEquals(List.of(), problems.subList(0, Math.min(5, problems.size())));
+                assertTrue(settled, "listener still told of " + told.size() + " connections");
+            }
+            assertTrue(slow.getResyncCount() > 0, "the listener never fell behind: the test proves nothing");
         }
     }
 

@@ -36,8 +36,12 @@ public final class CallbackCost {
     public record Run(double wall, double cpu) {
     }
 
-    /** Nanoseconds per event, one figure per round. */
-    public record Result(Run[] cRounds, Run[] javaRounds) {
+    /**
+     * Nanoseconds per event, one figure per round: into C, into Java with direct delivery, and
+     * into Java with the default delivery (the listener on the binding's delivery threads; the
+     * CPU figure is then what the library thread spends to hand the events over).
+     */
+    public record Result(Run[] cRounds, Run[] javaRounds, Run[] queuedRounds) {
         public double c() {
             return median(cRounds, Run::wall);
         }
@@ -52,6 +56,14 @@ public final class CallbackCost {
 
         public double javaCpu() {
             return median(javaRounds, Run::cpu);
+        }
+
+        public double queued() {
+            return median(queuedRounds, Run::wall);
+        }
+
+        public double queuedCpu() {
+            return median(queuedRounds, Run::cpu);
         }
 
         private static double median(Run[] runs, java.util.function.ToDoubleFunction<Run> figure) {
@@ -78,22 +90,29 @@ public final class CallbackCost {
                 result.java(), result.javaCpu(), format(result.javaRounds()));
         System.out.printf("  binding cost (Java - C)        %7.1f             %7.1f%n",
                 result.java() - result.c(), result.javaCpu() - result.cCpu());
+        System.out.printf("  on the delivery threads median %7.1f      median %7.1f    rounds %s%n",
+                result.queued(), result.queuedCpu(), format(result.queuedRounds()));
         System.out.printf(java.util.Locale.ROOT, "{\"events\":%d,\"runs\":%d,\"java_ns_per_event\":%.1f,"
-                        + "\"c_ns_per_event\":%.1f,\"java_cpu_ns_per_event\":%.1f,\"c_cpu_ns_per_event\":%.1f}%n",
-                2L * pairs, rounds, result.java(), result.c(), result.javaCpu(), result.cCpu());
+                        + "\"c_ns_per_event\":%.1f,\"java_cpu_ns_per_event\":%.1f,\"c_cpu_ns_per_event\":%.1f,"
+                        + "\"java_queued_ns_per_event\":%.1f,\"java_queued_cpu_ns_per_event\":%.1f}%n",
+                2L * pairs, rounds, result.java(), result.c(), result.javaCpu(), result.cCpu(), result.queued(),
+                result.queuedCpu());
     }
 
     public static Result measure(int pairs, int rounds) throws InterruptedException {
         TestHooks.startLibrary();
-        inJava(pairs); // first: attaches the library thread, whose CPU time the C runs need
+        inJava(pairs, true); // first: attaches the library thread, whose CPU time the C runs need
         inC(pairs);
+        inJava(pairs, false);
         Run[] c = new Run[rounds];
         Run[] java = new Run[rounds];
+        Run[] queued = new Run[rounds];
         for (int i = 0; i < rounds; i++) {
             c[i] = inC(pairs);
-            java[i] = inJava(pairs);
+            java[i] = inJava(pairs, true);
+            queued[i] = inJava(pairs, false);
         }
-        return new Result(c, java);
+        return new Result(c, java, queued);
     }
 
     /** Through the C core's counting callbacks. */
@@ -116,33 +135,44 @@ public final class CallbackCost {
         }
     }
 
-    /** Through the binding into a Java ConnectionListener. */
-    private static Run inJava(int pairs) throws InterruptedException {
-        CountingListener listener = new CountingListener(2L * pairs);
-        try (Session session = new Session.Builder(java.net.URI.create("ws://127.0.0.1:9"), "bench", "bench")
-                .connectionListener(listener)
-                .deliverOnLibraryThread() // the upcall's cost, without a hand-over between threads
-                .build()) {
+    /**
+     * Through the binding into a Java ConnectionListener: on the library thread ({@code direct},
+     * the upcall's cost without a hand-over between threads), or on the delivery threads with a
+     * queue big enough never to fall behind.
+     */
+    private static Run inJava(int pairs, boolean direct) throws InterruptedException {
+        CountingListener listener = new CountingListener(2L * pairs, direct);
+        Session.Builder builder = new Session.Builder(java.net.URI.create("ws://127.0.0.1:9"), "bench", "bench")
+                .connectionListener(listener);
+        if (direct) {
+            builder.deliverOnLibraryThread();
+        } else {
+            builder.eventQueueCapacity(2 * pairs + 1);
+        }
+        try (Session session = builder.build()) {
             long cpu = libraryThreadCpu();
             long start = System.nanoTime();
             TestHooks.injectConnectionEvents(session, pairs);
             if (!listener.done.await(5, TimeUnit.MINUTES)) {
-                throw new IllegalStateException("events missing: " + listener.events + " of " + 2L * pairs);
+                throw new IllegalStateException("events missing: " + listener.events + " of " + 2L * pairs
+                        + " (resyncs " + session.getResyncCount() + ")");
             }
             long wall = System.nanoTime() - start;
             return new Run(wall / (2.0 * pairs), cpu < 0 ? Double.NaN : (libraryThreadCpu() - cpu) / (2.0 * pairs));
         }
     }
 
-    /** Called on the library thread only. */
+    /** Called one call at a time (on the library thread, or the session's delivery thread). */
     private static final class CountingListener implements Session.ConnectionListener {
         final CountDownLatch done = new CountDownLatch(1);
         private final long expected;
+        private final boolean onLibraryThread;
         long events;
         long checksum;
 
-        CountingListener(long expected) {
+        CountingListener(long expected, boolean onLibraryThread) {
             this.expected = expected;
+            this.onLibraryThread = onLibraryThread;
         }
 
         @Override
@@ -158,7 +188,7 @@ public final class CallbackCost {
         }
 
         private void count() {
-            if (libraryThreadId < 0) {
+            if (libraryThreadId < 0 && onLibraryThread) {
                 libraryThreadId = Thread.currentThread().getId();
             }
             if (++events == expected) {
