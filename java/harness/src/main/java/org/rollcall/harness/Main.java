@@ -228,12 +228,14 @@ public final class Main implements Runnable {
             try (ServerTarget server = target.server(workDir, scenarioServerDefaults());
                  Harness harness = target.harness(server, workDir, System.out)) {
                 harness.clientsPerProcess(perProcess);
+                // The tree as it was when the run began: commits made during a long run are not its.
+                Map<String, Object> provenance = report == null ? null : chaosProvenance(harness);
                 for (Scenario scenario : chosen) {
                     ScenarioResult result = scenario.run(harness, options);
                     results.add(result);
                     print(result, System.out);
                     if (report != null && scenario instanceof Chaos) {
-                        writeChaosReport(result, harness);
+                        writeChaosReport(result, provenance);
                     }
                 }
             }
@@ -244,19 +246,22 @@ public final class Main implements Runnable {
             return results.stream().allMatch(ScenarioResult::passed) ? PASSED : VIOLATIONS;
         }
 
-        private void writeChaosReport(ScenarioResult result, Harness harness) throws IOException {
+        private Map<String, Object> chaosProvenance(Harness harness) {
             Map<String, Path> artifacts = new LinkedHashMap<>();
             artifacts.put("server jar", target.serverJar);
             artifacts.put("harness jar", Provenance.harnessJar());
             artifacts.put("otc-load", harness.otcLoad);
             artifacts.put("chaos-clients.mjs", jsClients > 0 ? Tools.jsClients() : null);
+            return Provenance.collect(artifacts, "rollcall-harness run chaos --seed " + seed + " --rounds " + rounds);
+        }
+
+        private void writeChaosReport(ScenarioResult result, Map<String, Object> provenance) throws IOException {
             Map<String, Object> sizes = new LinkedHashMap<>();
             sizes.put("c_clients", clients);
             sizes.put("c_processes", processes);
             sizes.put("js_clients", jsClients);
             sizes.put("java_clients", javaClients);
-            Path written = ChaosReport.write(report, result, Provenance.collect(artifacts, "rollcall-harness run chaos --seed "
-                    + seed + " --rounds " + rounds), sizes);
+            Path written = ChaosReport.write(report, result, provenance, sizes);
             System.out.println("Report: " + written);
         }
     }
