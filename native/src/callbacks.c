@@ -20,13 +20,17 @@ static bool callback_begin(struct session* s, bool connection_event) {
   return wanted;
 }
 
-static void callback_end(struct session* s) {
+/* Returns whether connection events are still wanted after the callback
+ * (it may have disconnected or deleted the session), under the same lock. */
+static bool callback_end(struct session* s) {
   pthread_mutex_lock(&otc_g.lock);
   s->in_callback = false;
   if (s->delete_waiting) {
     pthread_cond_broadcast(&otc_g.callback_done);
   }
+  bool wanted = !s->deleted && s->user_state != USER_DISCONNECTING;
   pthread_mutex_unlock(&otc_g.lock);
+  return wanted;
 }
 
 /* Whether connection events should still be delivered. */
@@ -83,8 +87,7 @@ bool emit_connection(struct session* s, connection_callback callback,
     return false;
   }
   callback(s->handle, s->callbacks.user_data, connection);
-  callback_end(s);
-  return true;
+  return callback_end(s);
 }
 
 void emit_error(struct session* s, int64_t code, const char* message) {

@@ -6,7 +6,8 @@
 /* One allocation: the struct, then the strings. */
 static otc_connection* connection_alloc(const char* id, size_t id_length, const char* data,
                                         size_t data_length, int64_t creation_time,
-                                        const char* session_id, bool own_session_id) {
+                                        const char* session_id, bool own_session_id,
+                                        size_t id_hash) {
   size_t id_size = id_length + 1;
   size_t data_size = data_length + 1;
   size_t session_size = own_session_id ? strlen(session_id) + 1 : 0;
@@ -30,7 +31,7 @@ static otc_connection* connection_alloc(const char* id, size_t id_length, const 
     connection->session_id = session_id;
   }
   connection->next = NULL;
-  connection->id_hash = roster_hash(connection->id, id_length);
+  connection->id_hash = id_hash;
   connection->creation_time = creation_time;
   connection->drop_reason = OTC_CONNECTION_DROP_REASON_NONE;
   connection->event_seq = -1;
@@ -42,7 +43,15 @@ static otc_connection* connection_alloc(const char* id, size_t id_length, const 
 otc_connection* connection_new(const char* id, size_t id_length, const char* data,
                                size_t data_length, int64_t creation_time,
                                const char* session_id) {
-  return connection_alloc(id, id_length, data, data_length, creation_time, session_id, false);
+  return connection_alloc(id, id_length, data, data_length, creation_time, session_id, false,
+                          roster_hash(id, id_length));
+}
+
+otc_connection* connection_new_hashed(const char* id, size_t id_length, const char* data,
+                                      size_t data_length, int64_t creation_time,
+                                      const char* session_id, size_t id_hash) {
+  return connection_alloc(id, id_length, data, data_length, creation_time, session_id, false,
+                          id_hash);
 }
 
 void connection_free(otc_connection* connection) {
@@ -80,7 +89,7 @@ otc_connection* otc_connection_copy(const otc_connection* connection) {
   otc_connection* copy =
       connection_alloc(connection->id, connection->id_length, connection->data,
                        strlen(connection->data), connection->creation_time,
-                       connection->session_id, true);
+                       connection->session_id, true, connection->id_hash);
   if (copy) {
     copy->drop_reason = otc_connection_get_drop_reason(connection);
     copy->event_seq = connection->event_seq;

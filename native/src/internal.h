@@ -87,6 +87,10 @@ struct otc_connection {
 otc_connection* connection_new(const char* id, size_t id_length, const char* data,
                                size_t data_length, int64_t creation_time,
                                const char* session_id);
+/* The same when roster_hash(id) is known already. */
+otc_connection* connection_new_hashed(const char* id, size_t id_length, const char* data,
+                                      size_t data_length, int64_t creation_time,
+                                      const char* session_id, size_t id_hash);
 void connection_free(otc_connection* connection);
 enum otc_connection_drop_reason drop_reason_parse(const char* text, size_t length);
 
@@ -103,6 +107,11 @@ void roster_init(struct roster* roster);
 /* Frees every connection. */
 void roster_clear(struct roster* roster);
 otc_connection* roster_find(const struct roster* roster, const char* id, size_t length);
+/* The same with `hash` = roster_hash(id, length), computed once per ID. */
+otc_connection* roster_find_hashed(const struct roster* roster, const char* id, size_t length,
+                                   size_t hash);
+otc_connection* roster_remove_hashed(struct roster* roster, const char* id, size_t length,
+                                     size_t hash);
 /* False when out of memory. The ID must not be in the roster yet. */
 bool roster_add(struct roster* roster, otc_connection* connection);
 /* Unlinks and returns the connection, or NULL when absent. */

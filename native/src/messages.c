@@ -45,10 +45,12 @@ static enum adopt_result adopt_roster(struct session* s, struct json list,
     bool own = (entry.id.length == own_id->length &&
                 memcmp(entry.id.text, own_id->text, own_id->length) == 0) ||
                is_own(s, &entry.id);
-    if (own || roster_find(result, entry.id.text, entry.id.length)) {
+    size_t hash = roster_hash(entry.id.text, entry.id.length);
+    if (own || roster_find_hashed(result, entry.id.text, entry.id.length, hash)) {
       continue;
     }
-    otc_connection* connection = roster_remove(known, entry.id.text, entry.id.length);
+    otc_connection* connection =
+        roster_remove_hashed(known, entry.id.text, entry.id.length, hash);
     bool is_new = connection == NULL;
     if (is_new) {
       if (*added_count == capacity) {
@@ -60,8 +62,9 @@ static enum adopt_result adopt_roster(struct session* s, struct json list,
         *added = grown;
         capacity = grown_capacity;
       }
-      connection = connection_new(entry.id.text, entry.id.length, entry.data.text,
-                                  entry.data.length, entry.creation_time, s->session_id);
+      connection = connection_new_hashed(entry.id.text, entry.id.length, entry.data.text,
+                                         entry.data.length, entry.creation_time,
+                                         s->session_id, hash);
     }
     if (!connection || !roster_add(result, connection)) {
       if (connection && !is_new) {
@@ -191,16 +194,19 @@ static void handle_connected(struct session* s, struct wire_message* m) {
   free(added);
 }
 
-/* False when out of memory (the event is then not applied). */
-static bool connection_created(struct session* s, const struct wire_event* e) {
+/* False when out of memory (the event is then not applied). `*wanted` turns
+ * false when the application wants no more events (deleted, disconnecting). */
+static bool connection_created(struct session* s, const struct wire_event* e, bool* wanted) {
   const struct wire_connection* entry = &e->connection;
-  if (is_own(s, &entry->id) || roster_find(&s->roster, entry->id.text, entry->id.length)) {
+  size_t hash = roster_hash(entry->id.text, entry->id.length);
+  if (is_own(s, &entry->id) ||
+      roster_find_hashed(&s->roster, entry->id.text, entry->id.length, hash)) {
     s->last_seq = e->seq;
     return true; /* never about ourselves, never a duplicate */
   }
-  otc_connection* connection = connection_new(entry->id.text, entry->id.length,
-                                              entry->data.text, entry->data.length,
-                                              entry->creation_time, s->session_id);
+  otc_connection* connection =
+      connection_new_hashed(entry->id.text, entry->id.length, entry->data.text,
+                            entry->data.length, entry->creation_time, s->session_id, hash);
   if (!connection || !roster_add(&s->roster, connection)) {
     connection_free(connection);
     return false;
@@ -208,24 +214,26 @@ static bool connection_created(struct session* s, const struct wire_event* e) {
   s->last_seq = e->seq;
   connection->event_seq = e->seq;
   connection->event_epoch = s->epoch;
-  emit_connection(s, s->callbacks.on_connection_created, connection);
+  *wanted = emit_connection(s, s->callbacks.on_connection_created, connection);
   connection->event_seq = -1;
   connection->event_epoch = 0;
   return true;
 }
 
-static void connection_destroyed(struct session* s, const struct wire_event* e) {
+/* Returns whether later events are still wanted. */
+static bool connection_destroyed(struct session* s, const struct wire_event* e) {
   s->last_seq = e->seq;
   otc_connection* connection =
       roster_remove(&s->roster, e->connection.id.text, e->connection.id.length);
   if (!connection) {
-    return; /* never a ghost */
+    return true; /* never a ghost */
   }
   connection->drop_reason = drop_reason_parse(e->reason.text, e->reason.length);
   connection->event_seq = e->seq;
   connection->event_epoch = s->epoch;
-  emit_connection(s, s->callbacks.on_connection_dropped, connection);
+  bool wanted = emit_connection(s, s->callbacks.on_connection_dropped, connection);
   connection_free(connection);
+  return wanted;
 }
 
 static void handle_events(struct session* s, struct wire_message* m) {
@@ -249,17 +257,20 @@ static void handle_events(struct session* s, struct wire_message* m) {
     if (e.seq <= s->last_seq) {
       continue;
     }
+    /* Each delivery says whether more are wanted (one lock per event less
+     * than asking again). */
+    bool wanted = true;
     if (JSON_IS(&e.type, "connectionCreated")) {
-      if (!connection_created(s, &e)) {
+      if (!connection_created(s, &e, &wanted)) {
         out_of_memory(s);
         return;
       }
     } else if (JSON_IS(&e.type, "connectionDestroyed")) {
-      connection_destroyed(s, &e);
+      wanted = connection_destroyed(s, &e);
     } else {
       s->last_seq = e.seq; /* an event kind this client does not know */
     }
-    if (!wants_events(s)) {
+    if (!wanted) {
       return;
     }
   }

@@ -56,10 +56,14 @@ static bool has_id(const otc_connection* c, size_t hash, const char* id, size_t 
 }
 
 otc_connection* roster_find(const struct roster* roster, const char* id, size_t length) {
+  return roster->count == 0 ? NULL : roster_find_hashed(roster, id, length, roster_hash(id, length));
+}
+
+otc_connection* roster_find_hashed(const struct roster* roster, const char* id, size_t length,
+                                   size_t hash) {
   if (roster->count == 0) {
     return NULL;
   }
-  size_t hash = roster_hash(id, length);
   for (otc_connection* c = *bucket_of(roster, hash); c; c = c->next) {
     if (has_id(c, hash, id, length)) {
       return c;
@@ -104,10 +108,15 @@ bool roster_add(struct roster* roster, otc_connection* connection) {
 }
 
 otc_connection* roster_remove(struct roster* roster, const char* id, size_t length) {
+  return roster->count == 0 ? NULL
+                            : roster_remove_hashed(roster, id, length, roster_hash(id, length));
+}
+
+otc_connection* roster_remove_hashed(struct roster* roster, const char* id, size_t length,
+                                     size_t hash) {
   if (roster->count == 0) {
     return NULL;
   }
-  size_t hash = roster_hash(id, length);
   for (otc_connection** link = bucket_of(roster, hash); *link; link = &(*link)->next) {
     otc_connection* c = *link;
     if (has_id(c, hash, id, length)) {
