@@ -1,28 +1,37 @@
-# Builds fuzz_wire with clang's libFuzzer (+ASan+UBSan) and runs it for a
-# bounded time over a copy of the seed corpus. Invoked by ctest (fuzz_wire).
-# Inputs: CLANG, SOURCE_DIR (native/), WORK_DIR, SECONDS, LWS_CFLAGS, LWS_LIBS.
+# Builds a libFuzzer target (clang, +ASan+UBSan) and runs it for a bounded
+# time over a copy of its seed corpus. Invoked by ctest (fuzz_wire, fuzz_core).
+# Inputs: CLANG, SOURCE_DIR (native/), WORK_DIR, SECONDS, FUZZ_TARGET (fuzz_wire or
+# fuzz_core). Both build the transport-free sources (OTC_TRANSPORT_UV types,
+# no loop): no libwebsockets needed.
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR}/corpus)
-file(GLOB seeds ${SOURCE_DIR}/fuzz/corpus/*)
+if(FUZZ_TARGET STREQUAL "fuzz_core")
+  file(GLOB seeds ${SOURCE_DIR}/fuzz/corpus-core/*)
+  set(sources json.c wire.c alloc.c roster.c connection.c log.c status.c settings.c
+      messages.c callbacks.c life.c commands.c)
+  set(extra ${SOURCE_DIR}/tests/fake_transport.c -I${SOURCE_DIR}/tests)
+else()
+  file(GLOB seeds ${SOURCE_DIR}/fuzz/corpus/*)
+  set(sources json.c wire.c alloc.c roster.c connection.c log.c)
+  set(extra "")
+endif()
 file(COPY ${seeds} DESTINATION ${WORK_DIR}/corpus)
-separate_arguments(lws_cflags UNIX_COMMAND "${LWS_CFLAGS}")
-separate_arguments(lws_libs UNIX_COMMAND "${LWS_LIBS}")
-set(sources json.c wire.c alloc.c roster.c connection.c log.c)
 list(TRANSFORM sources PREPEND ${SOURCE_DIR}/src/)
 execute_process(
   COMMAND ${CLANG} -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-          -I${SOURCE_DIR}/include -I${SOURCE_DIR}/src ${lws_cflags}
-          ${SOURCE_DIR}/fuzz/fuzz_wire.c ${sources} ${lws_libs} -lpthread
-          -o ${WORK_DIR}/fuzz_wire
+          -DOTC_TRANSPORT_UV -DOTC_VERSION_STRING="fuzz"
+          -I${SOURCE_DIR}/include -I${SOURCE_DIR}/src
+          ${SOURCE_DIR}/fuzz/${FUZZ_TARGET}.c ${sources} ${extra} -lpthread
+          -o ${WORK_DIR}/${FUZZ_TARGET}
   RESULT_VARIABLE built)
 if(NOT built EQUAL 0)
-  message(FATAL_ERROR "fuzz_wire did not build")
+  message(FATAL_ERROR "${FUZZ_TARGET} did not build")
 endif()
 execute_process(
-  COMMAND ${WORK_DIR}/fuzz_wire -max_total_time=${SECONDS} -max_len=4096 -timeout=10
+  COMMAND ${WORK_DIR}/${FUZZ_TARGET} -max_total_time=${SECONDS} -max_len=4096 -timeout=10
           -rss_limit_mb=1024 ${WORK_DIR}/corpus
   WORKING_DIRECTORY ${WORK_DIR}
   RESULT_VARIABLE fuzzed)
 if(NOT fuzzed EQUAL 0)
-  message(FATAL_ERROR "fuzz_wire found a failure (crash-* in ${WORK_DIR})")
+  message(FATAL_ERROR "${FUZZ_TARGET} found a failure (crash-* in ${WORK_DIR})")
 endif()

@@ -2,103 +2,11 @@
  * through a fake transport and a fake clock (no loop, no socket, no server).
  * Deterministic: frames go in by hand, time moves only when the test says. */
 
-#include "engine.h"
+#include "fake_transport.h"
 
 #include "check.h"
 
 #include <stdarg.h>
-
-/* --- the fake library thread: clock, timers, transport ---------------------- */
-
-struct otc_global otc_g = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .callback_done = PTHREAD_COND_INITIALIZER,
-    .state_changed = PTHREAD_COND_INITIALIZER,
-};
-
-static otc_usec now;
-static struct otc_timer armed = {.next = &armed, .prev = &armed};
-static int sockets_opened;
-static char sent[8][1024]; /* client frames, newest last */
-static int sent_count;
-static bool close_sent;
-
-bool on_library_thread(void) { return true; }
-otc_usec otc_now_us(void) { return now; }
-
-void timer_schedule(struct otc_timer* t, otc_timer_fn fn, otc_usec delay) {
-  timer_cancel(t);
-  t->fn = fn;
-  t->due = now + delay;
-  t->prev = armed.prev;
-  t->next = &armed;
-  armed.prev->next = t;
-  armed.prev = t;
-}
-
-void timer_cancel(struct otc_timer* t) {
-  if (t->next) {
-    t->prev->next = t->next;
-    t->next->prev = t->prev;
-    t->next = t->prev = NULL;
-  }
-}
-
-/* Moves the clock forward, firing due timers in order of their due time. */
-static void advance_ms(int ms_) {
-  otc_usec end = now + ms(ms_);
-  for (;;) {
-    struct otc_timer* first = NULL;
-    for (struct otc_timer* t = armed.next; t != &armed; t = t->next) {
-      if (t->due <= end && (!first || t->due < first->due)) {
-        first = t;
-      }
-    }
-    if (!first) {
-      break;
-    }
-    if (first->due > now) {
-      now = first->due;
-    }
-    timer_cancel(first);
-    first->fn(first);
-  }
-  now = end;
-}
-
-static void reset_socket(struct session* s) {
-  free(s->outgoing);
-  s->outgoing = NULL;
-  s->ping_due = s->close_due = false;
-}
-void abandon_socket(struct session* s) {
-  s->socket = SOCKET_NONE;
-  s->silence_rechecked = false;
-  timer_cancel(&s->heartbeat_timer);
-  reset_socket(s);
-}
-void release_socket(struct session* s) { abandon_socket(s); }
-void open_socket(struct session* s) {
-  sockets_opened++;
-  s->socket = SOCKET_OPENING;
-  s->last_received = now;
-  schedule_heartbeat(s);
-}
-void run_resolved(struct session* s, uint32_t a, const char* b) { (void)s, (void)a, (void)b; }
-void socket_flush(struct session* s) {
-  if (s->outgoing) {
-    snprintf(sent[sent_count++ % 8], sizeof sent[0], "%.*s", (int)s->outgoing_length,
-             s->outgoing + OTC_FRAME_PRE);
-    free(s->outgoing);
-    s->outgoing = NULL;
-  }
-  if (s->close_due) {
-    close_sent = true;
-    s->close_due = false;
-  }
-}
-bool socket_has_unread_bytes(const struct session* s) { (void)s; return false; }
-int64_t socket_ms_since_data(const struct session* s) { (void)s; return -1; }
 
 /* --- what the application sees --------------------------------------------- */
 
@@ -152,13 +60,13 @@ static void connect_session(struct session* s) {
   s->last_seq = -1;
   s->phase = PHASE_CONNECTING;
   s->attempt = 1;
-  s->connect_started = now;
+  s->connect_started = fake_now;
   open_socket(s);
 }
 
 static void receive(struct session* s, const char* frame) {
   char* copy = strdup(frame); /* the core rewrites frames in place */
-  s->last_received = now;
+  s->last_received = fake_now;
   handle_message(s, copy, strlen(copy));
   free(copy);
 }
@@ -213,7 +121,7 @@ static void test_silence_then_replayed_resume(void) {
   int opened = sockets_opened;
   advance_ms(2400);
   CHECK(s->socket == SOCKET_OPEN);
-  s->last_received = now; /* a ping came: life */
+  s->last_received = fake_now; /* a ping came: life */
   advance_ms(2400);
   EXPECT_SEEN("");
   advance_ms(200); /* 2600 ms of silence, and the recheck 10 ms later */
@@ -278,7 +186,7 @@ static otc_usec widest_first_retry(size_t sessions) {
     abandon_socket(s);
     socket_failed(s, OTC_SESSION_CONNECTION_FAILED, "test");
     EXPECT_SEEN("reconnecting ");
-    otc_usec delay = s->retry_timer.due - now;
+    otc_usec delay = s->retry_timer.due - fake_now;
     CHECK(delay >= 0);
     if (delay > widest) {
       widest = delay;
@@ -325,7 +233,7 @@ static void test_disconnect_while_reconnecting(void) {
 }
 
 int main(void) {
-  now = ms(1000000);
+  fake_now = ms(1000000);
   test_events_in_seq_order();
   test_silence_then_replayed_resume();
   test_tombstone_is_final();
