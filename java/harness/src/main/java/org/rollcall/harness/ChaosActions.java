@@ -60,7 +60,7 @@ final class ChaosActions {
     Chaos.Group newGroup(String kind) {
         String name = kind + "-" + (++nextGroup);
         LinkProxy.Listener link = proxy.listener(name);
-        LoadProcess process = kind.equals("js") ? harness.spawnJs(link.wsUrl()) : harness.spawnAt(link.wsUrl(), 500);
+        LoadProcess process = kind.equals("js") ? harness.spawnJs(link.wsUrl()) : harness.spawnAt(link.wsUrl(), 500, "--log-level", "5"); // libotc's connection life in load-N.err, for a divergence
         Chaos.Group group = new Chaos.Group(name, kind, process, link);
         groups.add(group);
         return group;
