@@ -134,6 +134,7 @@ final class LinkProxy implements AutoCloseable {
         private Socket server;
         volatile long stalledUntil;
         volatile boolean closed;
+        private final java.util.concurrent.atomic.AtomicInteger halfClosed = new java.util.concurrent.atomic.AtomicInteger();
 
         Link(Socket client) {
             this.client = client;
@@ -159,6 +160,11 @@ final class LinkProxy implements AutoCloseable {
             opener.start();
         }
 
+        /**
+         * Copies one direction. An end of stream passes on as a FIN (half-close), as a router
+         * would: closing both sockets at once would make the kernel answer the server's unread
+         * bytes with an RST, which a real path never adds. A broken side resets the other.
+         */
         private void pump(Socket from, Socket to) {
             byte[] buffer = new byte[BUFFER];
             try {
@@ -169,10 +175,13 @@ final class LinkProxy implements AutoCloseable {
                     holdWhileStalled();
                     out.write(buffer, 0, n);
                 }
+                to.shutdownOutput();
+                if (halfClosed.incrementAndGet() == 2) {
+                    close(); // both ways ended cleanly
+                }
             } catch (IOException e) {
-                // one side broke: the link ends
+                reset(); // one side broke (or was reset): so does the other
             }
-            close();
         }
 
         /** A stalled link reads no more (TCP's window fills) and writes nothing until the stall ends. */
