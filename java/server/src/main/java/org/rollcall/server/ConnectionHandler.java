@@ -177,7 +177,9 @@ final class ConnectionHandler {
             }
             case JOINED -> heartbeat(now);
             case SILENT -> {
-                if (now - sinceNanos > TimeUnit.MILLISECONDS.toNanos(config.graceSilentMs()) + timeoutNanos) {
+                if (liveness.reads != readsWhenSilent) {
+                    onRevived(now);
+                } else if (now - sinceNanos > TimeUnit.MILLISECONDS.toNanos(config.graceSilentMs()) + timeoutNanos) {
                     close(); // its grace ended long ago; the owner's word that it did was lost
                 }
             }
@@ -222,13 +224,30 @@ final class ConnectionHandler {
         Sockets.closeSoon(channel);
     }
 
-    /** No frame for the heartbeat timeout: lost, with the longer grace; the socket stays open for a close frame. */
+    /**
+     * No frame for the heartbeat timeout: lost, with the longer grace. The socket stays open, its
+     * frames kept: a close frame on it still means a clean leave, and a client that was only frozen
+     * and speaks again within the grace goes on where it was (see {@link #onRevived}).
+     */
     private void onSilence(long now) {
         log.debug("{} silent for {} ms", channel.remoteAddress(), config.heartbeatTimeoutMs());
         server.presence().socketLost(session, outbox, config.graceSilentMs(), true);
         state = State.SILENT;
         sinceNanos = now;
-        outbox.discard();
+        readsWhenSilent = liveness.reads;
+    }
+
+    /**
+     * The silent socket spoke (a thawed client answering the pings it finds waiting): without this,
+     * it would learn that it lost its connection only from its own silence timeout, which may end
+     * after its grace, and would have to join again as a new connection.
+     */
+    private void onRevived(long now) {
+        log.debug("{} spoke again within its silent grace", channel.remoteAddress());
+        state = State.JOINED;
+        readsWhenSilent = -1;
+        lastPingNanos = now;
+        server.presence().revive(session, outbox);
     }
 
     /** Closed without a close frame, or closed by the server: lost, with the short grace. */

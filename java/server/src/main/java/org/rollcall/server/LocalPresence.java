@@ -1,5 +1,6 @@
 package org.rollcall.server;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
@@ -160,7 +161,31 @@ final class LocalPresence implements Presence {
             }
             member.outbox = null;
             member.silentOutbox = silent ? outbox : null;
+            member.silentThrough = sessions.get(key).flushedThrough();
             member.graceTimer = owner.schedule(() -> graceEnded(member), graceMs, TimeUnit.MILLISECONDS);
+        });
+    }
+
+    @Override
+    public void revive(SessionKey key, Outbox outbox) {
+        ownerOf(key).execute(() -> {
+            Member member = outbox.member;
+            Session session = sessions.get(key);
+            if (member == null || member.ended || member.silentOutbox != outbox || session == null) {
+                outbox.supersede(); // it resumed elsewhere meanwhile, or is gone
+                return;
+            }
+            List<byte[]> missed = session.eventsAfter(member.silentThrough);
+            if (missed == null) {
+                outbox.supersede(); // the log no longer reaches back: the client's resume gets a snapshot
+                return;
+            }
+            cancelGrace(member);
+            member.silentOutbox = null;
+            attach(session, member, outbox, session.lastSeq());
+            if (!missed.isEmpty() && !member.suppressEvents()) {
+                outbox.sendEvents(Json.eventsFrame(ByteBufAllocator.DEFAULT, missed, 0, missed.size()));
+            }
         });
     }
 

@@ -23,6 +23,8 @@ final class Member {
     ScheduledFuture<?> graceTimer;
     /** Its socket receives the events after this seq (its join, or where its resume left it). */
     long fromSeq;
+    /** In silent grace: the last seq handed to the silent socket, from where a revival replays. */
+    long silentThrough;
     boolean ended;
     /** With Redis: how many resumes moved it (see resume.lua); a notice of an older move is stale. */
     long generation;

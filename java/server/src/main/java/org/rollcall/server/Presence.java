@@ -38,6 +38,13 @@ interface Presence extends AutoCloseable {
     /** The socket is gone (closed, or silent and left open): the member waits out its grace, then leaves. */
     void socketLost(SessionKey key, Outbox outbox, long graceMs, boolean silent);
 
+    /**
+     * A socket that was found silent spoke again within its grace (a client that was frozen, then
+     * thawed): the member goes on on the same socket, with the events it missed meanwhile. If that
+     * cannot be done exactly, the socket is closed and the client's own resume takes over.
+     */
+    void revive(SessionKey key, Outbox outbox);
+
     /** The member leaves at once, if the socket still carries it (or is its silent socket). */
     void leave(SessionKey key, Outbox outbox, Reason reason);
 

@@ -274,6 +274,15 @@ final class RedisPresence implements Presence {
         }
     }
 
+    /**
+     * Not revived in place across nodes: the socket is closed, and the thawed client's own resume
+     * (through any node) replays what it missed.
+     */
+    @Override
+    public void revive(SessionKey key, Outbox outbox) {
+        outbox.supersede();
+    }
+
     @Override
     public void socketLost(SessionKey key, Outbox outbox, long graceMs, boolean silent) {
         ownerOf(key).execute(() -> {

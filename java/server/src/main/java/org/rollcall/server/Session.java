@@ -76,6 +76,11 @@ final class Session {
         }
     }
 
+    /** The last seq already handed to the members' sockets: later ones wait in the pending batch. */
+    long flushedThrough() {
+        return lastSeq - pending.size();
+    }
+
     /** The events a resume from {@code seq} missed, or null if the log no longer reaches back. */
     List<byte[]> eventsAfter(long seq) {
         return seq <= lastSeq && log.reachesBack(seq) ? log.after(seq) : null;

@@ -49,6 +49,47 @@ class GapAndLoadTest {
         }
     }
 
+    @Test
+    void aFrozenClientThatThawsWithinItsGraceGoesOnOnTheSameSocketWithWhatItMissed() throws Exception {
+        ServerConfig config = Fixture.fastConfig().heartbeatIntervalMs(100).heartbeatTimeoutMs(300)
+                .graceSilentMs(5_000).build();
+        try (Fixture fixture = new Fixture(config)) {
+            String session = Fixture.newSession();
+            TestClient observer = fixture.join(session, "observer");
+            try (RawWebSocket frozen = RawWebSocket.open(fixture.port())) {
+                frozen.sendText(ProtocolV2Test.connectV2(session, fixture.token(session, "frozen")));
+                String id = JSON.readTree(frozen.readText(5000)).path("connection").path("id").asText();
+                observer.awaitEvent(ProtocolV2Test.event("connectionCreated", id), WAIT);
+                awaitAdminSilence(fixture, config); // frozen: the server has found it silent
+                TestClient carl = fixture.join(session, "carl"); // while it is away
+
+                // Thawed: it reads what waited, answering the pings, and goes on on the same socket.
+                assertTrue(awaitEventOn(frozen, "connectionCreated", carl.id()), "carl's join, replayed");
+                TestClient dana = fixture.join(session, "dana");
+                assertTrue(awaitEventOn(frozen, "connectionCreated", dana.id()), "dana's join, live");
+                assertFalse(observer.events().stream().anyMatch(ProtocolV2Test.event("connectionDestroyed", id)),
+                        "the others saw the frozen client leave");
+            }
+        }
+    }
+
+    /** Reads the raw socket's frames (answering pings) until an event of this type about this ID. */
+    private static boolean awaitEventOn(RawWebSocket socket, String type, String id) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            String text = socket.readText(1000);
+            if (text == null) {
+                continue;
+            }
+            for (JsonNode event : JSON.readTree(text).path("events")) {
+                if (ProtocolV2Test.event(type, id).test(event)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Waits past the heartbeat timeout and a few wheel ticks, which is when the server calls a socket silent. */
     private static void awaitAdminSilence(Fixture fixture, ServerConfig config) throws InterruptedException {
         Thread.sleep(config.heartbeatTimeoutMs() + 4 * config.heartbeatIntervalMs());
@@ -96,7 +137,7 @@ class GapAndLoadTest {
                 String data = "x".repeat(900);
                 long peakGrowth = 0;
                 for (int i = 0; i < 3000 && droppedPeers(observer) < deaf.size(); i++) {
-                    fixture.join(session, data + i).close();
+                    churn(fixture, session, data + i);
                     for (RawWebSocket socket : deaf) {
                         socket.sendFrame(RawWebSocket.PING, new byte[0]); // never reads, but is heard
                     }
@@ -113,6 +154,20 @@ class GapAndLoadTest {
                 }
             }
         }
+    }
+
+    /**
+     * A member that joins and leaves. While the budget is spent, new connections are refused (1023)
+     * until the deaf are dropped: such a refusal is expected here, and the churn goes on.
+     */
+    private static void churn(Fixture fixture, String session, String data) {
+        TestClient client = fixture.open();
+        client.send(TestClient.connectFrame(Fixture.APP.apiKey(), session, fixture.token(session, data), false));
+        JsonNode answer = client.awaitMessage(m -> m.path("type").asText().matches("connected|error"), WAIT);
+        if (answer.path("type").asText().equals("error")) {
+            assertEquals(1023, answer.path("code").asInt(), answer::toString);
+        }
+        client.close();
     }
 
     /** How many peers left as networkDisconnected (the server's drop). */
