@@ -336,7 +336,7 @@ final class Measure {
         storm.put("members", size);
         storm.put("runs", done.size());
         for (String figure : List.of("convergence_ms", "all_connected_ms", "events_per_second", "events_per_frame",
-                "server_cpu_ms", "client_cpu_ms")) {
+                "server_cpu_ms", "client_cpu_ms", "reconnects")) {
             storm.put(figure + "_runs", Stats.runs(done.stream().map(run -> number(run, figure)).toList()));
         }
         return storm;
@@ -395,6 +395,7 @@ final class Measure {
         storm.put("client_processes", processCount);
         storm.put("convergence_ms", Clock.ms(full - go));
         storm.put("all_connected_ms", merged.allConnectedMs(members));
+        storm.put("reconnects", harness.sum("reconnects_started")); // a storm must not feed a reconnect storm
         storm.put("events_sent", (long) events);
         storm.put("frames_sent", (long) frames);
         storm.put("events_per_second", events / seconds);
