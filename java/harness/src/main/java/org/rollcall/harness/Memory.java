@@ -18,11 +18,21 @@ record Memory(long heapUsed, long heapCommitted, long rss) {
     static Memory measure(long pid) {
         jcmd(pid, "GC.run");
         String info = jcmd(pid, "GC.heap_info");
+        // G1 prints one line for the whole heap; the serial and parallel collectors (a JVM pinned to
+        // one core gets the serial one) print one per generation: the heap is their sum.
         Matcher m = HEAP.matcher(info);
-        if (!m.find()) {
+        long used = 0;
+        long total = 0;
+        boolean found = false;
+        while (m.find()) {
+            found = true;
+            total += Long.parseLong(m.group(1)) * 1024;
+            used += Long.parseLong(m.group(2)) * 1024;
+        }
+        if (!found) {
             throw new HarnessException("cannot read the heap from jcmd GC.heap_info: " + info);
         }
-        return new Memory(Long.parseLong(m.group(2)) * 1024, Long.parseLong(m.group(1)) * 1024, Signals.rssBytes(pid));
+        return new Memory(used, total, Signals.rssBytes(pid));
     }
 
     Map<String, Object> toJson() {
