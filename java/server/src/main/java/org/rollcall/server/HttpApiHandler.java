@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -116,7 +115,7 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
         if (!(list || one) || !Tokens.isValidSessionId(segments[0])) {
             return CompletableFuture.completedFuture(notFound());
         }
-        Optional<App> app = authenticate(request);
+        Optional<App> app = AdminGate.authenticate(request, server.apps()); // the admin secret, not the signing one
         if (app.isEmpty()) {
             FullHttpResponse response = json(HttpResponseStatus.UNAUTHORIZED, "{\"error\":\"unauthorized\"}");
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"rollcall\"");
@@ -144,25 +143,6 @@ final class HttpApiHandler extends ChannelInboundHandlerAdapter {
         return json.append("]}").toString();
     }
 
-    /** The app named by HTTP Basic {@code apiKey:adminSecret}, if the admin secret matches (not the signing secret). */
-    private Optional<App> authenticate(FullHttpRequest request) {
-        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-        if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
-            return Optional.empty();
-        }
-        String credentials;
-        try {
-            credentials = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
-        int colon = credentials.indexOf(':');
-        if (colon < 0) {
-            return Optional.empty();
-        }
-        App app = server.apps().get(credentials.substring(0, colon));
-        return app != null && app.adminSecretMatches(credentials.substring(colon + 1)) ? Optional.of(app) : Optional.empty();
-    }
 
     private FullHttpResponse devToken(FullHttpRequest request) {
         if (!server.config().devTokens()) {
