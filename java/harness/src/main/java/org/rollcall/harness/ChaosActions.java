@@ -169,11 +169,12 @@ final class ChaosActions {
             case "stop-short", "stop-grace", "stop-long" -> {
                 // short: the server never misses a pong (up to timeout minus the ping interval, with margin:
                 // silence counts from the last pong, up to an interval before the freeze);
-                // grace: past the timeout, within timeout plus silent grace (it must resume);
+                // grace: past the timeout, within timeout plus silent grace minus an interval (it must resume);
                 // long: past timeout plus grace (it is gone, and joins again as a new connection).
                 long ms = switch (action) {
                     case "stop-short" -> 300 + random.nextInt(TIMEOUT_MS - INTERVAL_MS - 700);
-                    case "stop-grace" -> TIMEOUT_MS + 100 + random.nextInt((int) DETECTION - TIMEOUT_MS - 500);
+                    // silence counts from the last frame heard, up to an interval before the freeze
+                    case "stop-grace" -> TIMEOUT_MS + 100 + random.nextInt((int) DETECTION - TIMEOUT_MS - INTERVAL_MS - 200);
                     default -> DETECTION + 1500 + random.nextInt(1500);
                 };
                 if (action.equals("stop-long")) {
