@@ -82,8 +82,8 @@ final class ChaosActions {
 
     /**
      * Also freeze processes past the heartbeat timeout but within timeout plus grace (the server
-     * has declared them silent; they must resume within the silent grace). Off by default: today
-     * this diverges (docs/harness.md, "Chaos").
+     * has declared them silent; they must resume within the silent grace). Off by default: it
+     * diverged until the server revived silent sockets (docs/harness.md, "Chaos").
      */
     void freezeInGrace(boolean on) {
         freezeInGrace = on;

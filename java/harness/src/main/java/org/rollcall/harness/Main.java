@@ -207,7 +207,7 @@ public final class Main implements Runnable {
         long maxMinutes;
 
         @Option(names = "--freeze-in-grace",
-                description = "Chaos: also SIGSTOP past the heartbeat timeout within timeout plus grace (diverges today).")
+                description = "Chaos: also SIGSTOP past the heartbeat timeout within timeout plus grace (diverged before the server revived silent sockets).")
         boolean freezeInGrace;
 
         @Option(names = "--report", paramLabel = "DIR",
