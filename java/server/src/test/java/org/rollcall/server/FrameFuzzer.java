@@ -11,7 +11,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Throws one fuzzer input at a real server as a fresh client would, and checks the answer. The
@@ -53,11 +52,11 @@ final class FrameFuzzer {
             out.write(UPGRADE.getBytes(StandardCharsets.US_ASCII));
             skipHttpHeaders(in);
             if (mode >= 2) { // joined first: the fuzz reaches the decoding of a member's frames
-                out.write(maskedFrame(0x1, TestClient.connectFrame(Fixture.APP.apiKey(), session,
+                out.write(RawWebSocket.maskedFrame(0x1, TestClient.connectFrame(Fixture.APP.apiKey(), session,
                         fixture.token(session, "fuzz"), true).getBytes(StandardCharsets.UTF_8)));
             }
             if ((mode & 1) == 0) {
-                out.write(maskedFrame(0x1, rest)); // a text frame whose payload is the input (maybe not UTF-8)
+                out.write(RawWebSocket.maskedFrame(0x1, rest)); // a text frame whose payload is the input (maybe not UTF-8)
             } else {
                 out.write(rest); // the input as frame bytes: headers, lengths, opcodes, masks
             }
@@ -98,30 +97,6 @@ final class FrameFuzzer {
             }
             at += (int) length;
         }
-    }
-
-    static byte[] maskedFrame(int opcode, byte[] payload) {
-        ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-        frame.write(0x80 | opcode);
-        if (payload.length < 126) {
-            frame.write(0x80 | payload.length);
-        } else if (payload.length < 65536) {
-            frame.write(0x80 | 126);
-            frame.write(payload.length >>> 8);
-            frame.write(payload.length & 0xff);
-        } else {
-            frame.write(0x80 | 127);
-            for (int shift = 56; shift >= 0; shift -= 8) {
-                frame.write((int) ((long) payload.length >>> shift) & 0xff);
-            }
-        }
-        byte[] mask = new byte[4];
-        ThreadLocalRandom.current().nextBytes(mask);
-        frame.write(mask, 0, 4);
-        for (int i = 0; i < payload.length; i++) {
-            frame.write(payload[i] ^ mask[i & 3]);
-        }
-        return frame.toByteArray();
     }
 
     private static void skipHttpHeaders(InputStream in) throws IOException {

@@ -88,6 +88,12 @@ final class RawWebSocket implements AutoCloseable {
 
     /** One final frame, masked as a client must. */
     void sendFrame(int opcode, byte[] payload) throws IOException {
+        out.write(maskedFrame(opcode, payload));
+        out.flush();
+    }
+
+    /** The bytes of one final client frame: masked, with the shortest length encoding. */
+    static byte[] maskedFrame(int opcode, byte[] payload) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
         frame.write(0x80 | opcode);
         if (payload.length < 126) {
@@ -108,8 +114,7 @@ final class RawWebSocket implements AutoCloseable {
         for (int i = 0; i < payload.length; i++) {
             frame.write(payload[i] ^ mask[i & 3]);
         }
-        out.write(frame.toByteArray());
-        out.flush();
+        return frame.toByteArray();
     }
 
     /** The next frame from the server, or null if the socket closed or nothing came in time. */
