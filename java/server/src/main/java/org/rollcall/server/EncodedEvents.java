@@ -21,25 +21,15 @@ final class EncodedEvents {
     private final int[] offsets; // where each event starts, from the body's start
 
     EncodedEvents(ByteBufAllocator alloc, List<byte[]> events) {
-        int body = events.size() - 1;
-        for (byte[] event : events) {
-            body += event.length;
-        }
-        long payload = Json.EVENTS_START.length + body + Json.EVENTS_END.length;
-        whole = alloc.directBuffer((int) (WsFrames.headerLength(payload) + payload));
-        WsFrames.writeHeader(whole, WsFrames.OPCODE_TEXT, true, payload);
-        whole.writeBytes(Json.EVENTS_START);
-        bodyStart = whole.writerIndex();
-        bodyLength = body;
+        whole = Json.eventsFrame(alloc, events, 0, events.size());
         offsets = new int[events.size()];
+        int body = 0;
         for (int i = 0; i < events.size(); i++) {
-            if (i > 0) {
-                whole.writeByte(',');
-            }
-            offsets[i] = whole.writerIndex() - bodyStart;
-            whole.writeBytes(events.get(i));
+            offsets[i] = body;
+            body += events.get(i).length + 1; // and the comma before the next one
         }
-        whole.writeBytes(Json.EVENTS_END);
+        bodyLength = body - 1;
+        bodyStart = whole.writerIndex() - Json.EVENTS_END.length - bodyLength;
     }
 
     /** The frame of events {@code [from, end)}: the caller owns (and its write releases) it. */
