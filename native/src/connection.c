@@ -135,8 +135,10 @@ enum otc_connection_drop_reason drop_reason_parse(const char* text, size_t lengt
   return OTC_CONNECTION_DROP_REASON_NONE;
 }
 
-void otc_private_connection_event(const otc_connection* connection, int64_t* seq,
-                                  int64_t* epoch) {
-  *seq = connection ? connection->event_seq : -1;
-  *epoch = connection ? connection->event_epoch : 0;
+int64_t otc_connection_get_event_seq(const otc_connection* connection) {
+  return connection ? connection->event_seq : -1;
+}
+
+int64_t otc_connection_get_event_epoch(const otc_connection* connection) {
+  return connection ? connection->event_epoch : 0;
 }

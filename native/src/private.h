@@ -16,8 +16,6 @@ enum otc_private_command { OTC_PRIVATE_INJECT, OTC_PRIVATE_DROP_SOCKET };
 
 OTC_PRIVATE otc_status otc_private_test_command(otc_session* session,
                                                 enum otc_private_command command, int count);
-OTC_PRIVATE void otc_private_connection_event(const otc_connection* connection,
-                                              int64_t* seq, int64_t* epoch);
 OTC_PRIVATE void otc_private_fail_allocation(long n);
 
 #endif /* OTC_PRIVATE_H */

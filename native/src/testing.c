@@ -15,20 +15,6 @@ otc_status otc_session_test_drop_socket(otc_session* session) {
   return otc_private_test_command(session, OTC_PRIVATE_DROP_SOCKET, 0);
 }
 
-int64_t otc_connection_get_event_seq(const otc_connection* connection) {
-  int64_t seq;
-  int64_t epoch;
-  otc_private_connection_event(connection, &seq, &epoch);
-  return seq;
-}
-
-int64_t otc_connection_get_event_epoch(const otc_connection* connection) {
-  int64_t seq;
-  int64_t epoch;
-  otc_private_connection_event(connection, &seq, &epoch);
-  return epoch;
-}
-
 void otc_test_fail_allocation(long n) {
   otc_private_fail_allocation(n);
 }

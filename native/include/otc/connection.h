@@ -62,6 +62,23 @@ OTC_API enum otc_connection_drop_reason otc_connection_get_drop_reason(
 OTC_API const char* otc_connection_drop_reason_string(
     enum otc_connection_drop_reason reason);
 
+/*
+ * Extension (libotc 2, version node OTC_1): where the event behind the current
+ * on_connection_created or on_connection_dropped callback stands in its
+ * session's one order (docs/protocol.md): every member sees the same event at
+ * the same (epoch, seq), and (epoch, seq) ordered lexicographically never goes
+ * backwards for a session ID. An application that merges the views of several
+ * sessions or processes can deduplicate and order events by it.
+ * The seq is -1 when the callback comes from a roster (after on_connected) or a
+ * reconciliation (after on_reconnection_started), which have no position, and
+ * on NULL. The epoch is 0 when the seq is -1, from a v1 server (which sends
+ * none), and on NULL. A copy keeps both values.
+ */
+OTC_API int64_t otc_connection_get_event_seq(const otc_connection* connection);
+OTC_API int64_t otc_connection_get_event_epoch(const otc_connection* connection);
+#define OTC_HAVE_EVENT_SEQ 1
+#define OTC_HAVE_EVENT_EPOCH 1
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,24 +25,8 @@ extern "C" {
 OTC_API otc_status otc_session_test_inject_connection_events(otc_session* session,
                                                              int count);
 
-/*
- * The per-session seq (docs/protocol.md) of the event behind the current
- * on_connection_created or on_connection_dropped callback, so a load generator
- * can check that every member sees the same order. -1 when the callback comes
- * from a roster (after on_connected) or a reconciliation (after
- * on_reconnection_started), and on NULL. A copy keeps the value.
- */
-OTC_API int64_t otc_connection_get_event_seq(const otc_connection* connection);
-#define OTC_HAVE_EVENT_SEQ 1
-
-/*
- * The session's epoch (docs/protocol.md) that goes with
- * otc_connection_get_event_seq(): (epoch, seq) ordered lexicographically never
- * goes backwards for a session ID. 0 when the seq is -1, from a v1 server
- * (which sends no epoch), and on NULL. A copy keeps the value.
- */
-OTC_API int64_t otc_connection_get_event_epoch(const otc_connection* connection);
-#define OTC_HAVE_EVENT_EPOCH 1
+/* otc_connection_get_event_seq() and otc_connection_get_event_epoch() moved
+ * to the public API (<otc/connection.h>, included here). */
 
 /*
  * Makes libotc's n-th allocation from now fail (n >= 1), once; 0 turns it
