@@ -56,21 +56,23 @@ final class Admin {
         return true;
     }
 
-    /** /metrics as name (with labels) to value. */
+    /** /metrics as name (with labels) to value; with several nodes, each sample summed over them. */
     Map<String, Double> metrics() {
-        HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(server.httpUrl() + "/metrics"))
-                .timeout(TIMEOUT).GET());
-        expect(response, 200);
         Map<String, Double> values = new LinkedHashMap<>();
-        for (String line : response.body().split("\n")) {
-            int space = line.lastIndexOf(' ');
-            if (line.isBlank() || line.startsWith("#") || space < 0) {
-                continue;
-            }
-            try {
-                values.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
-            } catch (NumberFormatException e) {
-                // not a sample
+        for (String node : server.nodeHttpUrls()) {
+            HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(node + "/metrics"))
+                    .timeout(TIMEOUT).GET());
+            expect(response, 200);
+            for (String line : response.body().split("\n")) {
+                int space = line.lastIndexOf(' ');
+                if (line.isBlank() || line.startsWith("#") || space < 0) {
+                    continue;
+                }
+                try {
+                    values.merge(line.substring(0, space), Double.parseDouble(line.substring(space + 1)), Double::sum);
+                } catch (NumberFormatException e) {
+                    // not a sample
+                }
             }
         }
         return values;

@@ -99,7 +99,7 @@ final class Harness implements AutoCloseable {
      */
     void placement(Placement placement) {
         this.placement = placement;
-        server.pid().ifPresent(placement::moveServer);
+        server.pids().forEach(placement::moveServer);
         placement.moveClient(ProcessHandle.current().pid());
     }
 

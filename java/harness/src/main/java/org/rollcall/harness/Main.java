@@ -98,6 +98,11 @@ public final class Main implements Runnable {
                 description = "Seconds between progress lines; 0 for none.")
         int progressSeconds;
 
+        @Option(names = "--nodes", defaultValue = "1",
+                description = "With --spawn-server: start a redis-server (free port, no persistence) and this many "
+                        + "server nodes with --redis; clients are spread over the nodes (docs/harness.md).")
+        int nodes;
+
         /** Where a spawned server runs from its start on; the bench pins it, scenarios share. */
         Placement placement = Placement.SHARED;
 
@@ -110,6 +115,9 @@ public final class Main implements Runnable {
                 throw new CommandLine.ParameterException(new CommandLine(this), "give either --url or --spawn-server");
             }
             if (url != null) {
+                if (nodes > 1) {
+                    throw new HarnessException("--nodes needs --spawn-server (the harness starts the nodes and Redis)");
+                }
                 if (apiKey == null || secret == null) {
                     throw new HarnessException("--url needs --api-key and --secret (or ROLLCALL_SECRET)");
                 }
@@ -117,6 +125,10 @@ public final class Main implements Runnable {
             }
             String key = apiKey != null ? apiKey : "harness";
             String appSecret = secret != null ? secret : UUID.randomUUID().toString();
+            if (nodes > 1) {
+                return new SpawnedCluster(nodes, serverJar, serverJvmArgs, withDefaults(serverArgs, serverDefaults),
+                        workDir, key, appSecret, placement);
+            }
             return new SpawnedServer(serverJar, serverJvmArgs, withDefaults(serverArgs, serverDefaults), workDir,
                     key, appSecret).placement(placement).start();
         }
@@ -220,7 +232,8 @@ public final class Main implements Runnable {
                     : scenarios.stream().map(name -> name.equals("chaos") ? new Chaos(seed, rounds, jsClients).freezeInGrace(freezeInGrace)
                             .budget(Duration.ofMinutes(maxMinutes))
                             : Scenario.named(name)).toList();
-            ScenarioOptions options = new ScenarioOptions(clients, processes, javaClients,
+            // At least one client process per node, so every node serves clients (SpawnedCluster).
+            ScenarioOptions options = new ScenarioOptions(clients, Math.max(processes, target.nodes), javaClients,
                     Duration.ofSeconds(durationSeconds), rate, watchers);
             Path workDir = target.workDir();
             System.out.println("Logs in " + workDir);

@@ -160,15 +160,14 @@ final class Measure {
         Clients.awaitFull(harness, fulls, sessionId, members, 0, BIG_TIMEOUT);
         LoadProcess prober = harness.spawn(1000);
         harness.progress.phase("probing", members);
-        long serverPid = harness.server.pid().orElse(-1);
         // The members' heartbeats cost CPU too; measured alone first, to be told apart from the events.
-        long[] serverIdleBefore = Signals.cpuSplit(serverPid);
+        long[] serverIdleBefore = serverCpuSplit();
         long[] clientIdleBefore = cpuSplit(memberProcesses);
         Clients.sleep(IDLE_MS);
-        double serverIdlePerMs = (double) total(Signals.cpuSplit(serverPid), serverIdleBefore) / IDLE_MS;
+        double serverIdlePerMs = (double) total(serverCpuSplit(), serverIdleBefore) / IDLE_MS;
         double clientIdlePerMs = (double) total(cpuSplit(memberProcesses), clientIdleBefore) / IDLE_MS;
         ServerProfile profile = ServerProfile.start(harness, "latency");
-        long[] serverCpuBefore = Signals.cpuSplit(serverPid);
+        long[] serverCpuBefore = serverCpuSplit();
         long[] clientCpuBefore = cpuSplit(memberProcesses);
         long probingStart = System.nanoTime();
 
@@ -216,7 +215,7 @@ final class Measure {
             }
         }
         double probingMs = (System.nanoTime() - probingStart) / 1e6;
-        long[] serverCpuAfter = Signals.cpuSplit(serverPid);
+        long[] serverCpuAfter = serverCpuSplit();
         long[] clientCpuAfter = cpuSplit(memberProcesses);
         Map<String, Object> section = new LinkedHashMap<>();
         section.put("members", members);
@@ -247,6 +246,17 @@ final class Measure {
         report.latency(section, fromStamp, fromFirstSign);
         harness.progress.end();
         tearDown();
+    }
+
+    /** {user, system} CPU ms of the server's processes (every node and Redis for a cluster). */
+    private long[] serverCpuSplit() {
+        long[] sum = new long[2];
+        for (long pid : harness.server.pids()) {
+            long[] split = Signals.cpuSplit(pid);
+            sum[0] += split[0];
+            sum[1] += split[1];
+        }
+        return harness.server.pids().isEmpty() ? new long[] {-1, -1} : sum;
     }
 
     private static long[] cpuSplit(List<LoadProcess> processes) {
@@ -370,8 +380,7 @@ final class Measure {
         Clients.add(harness, processes, sessionId, members, "s:");
         processes.forEach(process -> process.sync(LINE_TIMEOUT));
         Map<String, Double> before = harness.admin.metrics();
-        long serverPid = harness.server.pid().orElse(-1);
-        long[] serverCpuBefore = Signals.cpuSplit(serverPid);
+        long[] serverCpuBefore = serverCpuSplit();
         long[] clientCpuBefore = cpuSplit(processes);
 
         harness.progress.phase("joining", members);
@@ -380,7 +389,7 @@ final class Measure {
         processes.forEach(LoadProcess::go);
         long full = Clients.awaitFull(harness, fulls, sessionId, members, 0, stormTimeout(members));
         Map<String, Double> after = harness.admin.metrics();
-        long[] serverCpuAfter = Signals.cpuSplit(serverPid);
+        long[] serverCpuAfter = serverCpuSplit();
         long[] clientCpuAfter = cpuSplit(processes);
         long serverCpu = serverCpuAfter[0] + serverCpuAfter[1] - serverCpuBefore[0] - serverCpuBefore[1];
         long clientCpu = clientCpuAfter[0] + clientCpuAfter[1] - clientCpuBefore[0] - clientCpuBefore[1];

@@ -11,7 +11,7 @@ import java.util.OptionalLong;
 /**
  * A server the harness runs from the shaded jar ({@code rollcall-server.jar serve}), on a free port
  * the first time and on the same port after {@link #killAndRestart()}. Its output goes to
- * {@code <workDir>/server-<n>.log}.
+ * {@code <workDir>/server-<n>.log} (another name with {@link #named}).
  */
 final class SpawnedServer implements ServerTarget {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -24,6 +24,7 @@ final class SpawnedServer implements ServerTarget {
     private final String secret;
     private Process process;
     private volatile Placement placement = Placement.SHARED;
+    private String name = "server";
     private int port;
     private int starts;
 
@@ -40,6 +41,12 @@ final class SpawnedServer implements ServerTarget {
         this.secret = secret;
     }
 
+    /** Names its files: {@code <name>.port}, {@code <name>-<start>.log} (a cluster's nodes share a work dir). */
+    SpawnedServer named(String name) {
+        this.name = name;
+        return this;
+    }
+
     /** Where this server runs from its next start on (a restart keeps it). */
     SpawnedServer placement(Placement placement) {
         this.placement = placement;
@@ -51,8 +58,8 @@ final class SpawnedServer implements ServerTarget {
             throw new HarnessException("no server jar at " + jar + " (build it: mvn -pl java/server -am package)");
         }
         starts++;
-        Path portFile = workDir.resolve("server.port");
-        Path log = workDir.resolve("server-" + starts + ".log");
+        Path portFile = workDir.resolve(name + ".port");
+        Path log = workDir.resolve(name + "-" + starts + ".log");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
