@@ -18,6 +18,8 @@ struct rc_record {
   int64_t time;
   int32_t length1;
   int32_t length2;
+  int64_t epoch; /* connection events only */
+  int64_t seq;   /* -1: no position (roster, reconciliation, other kinds) */
 };
 _Static_assert(sizeof(struct rc_record) == RC_RECORD_HEADER, "record header layout");
 

@@ -153,7 +153,7 @@ static void rc_on_end(otc_session* session, void* user_data) {
 
 static void rc_report_state(otc_session* session, void* user_data, int state) {
   const otc_connection* own = otc_session_get_connection(session);
-  struct rc_record r = {RC_RECORD_STATE, state, rc_handle(user_data), 0, 0, 0, 0};
+  struct rc_record r = {RC_RECORD_STATE, state, rc_handle(user_data), 0, 0, 0, 0, 0, -1};
   r.time = otc_connection_get_creation_time(own);
   rc_send_alone(&r, otc_connection_get_id(own), otc_connection_get_data(own));
 }
@@ -178,7 +178,9 @@ static void rc_on_connection_created(otc_session* session, void* user_data,
                                      const otc_connection* connection) {
   (void)session;
   const char* id = otc_connection_get_id(connection);
-  struct rc_record r = {RC_RECORD_CREATED, 0, rc_handle(user_data), rc_key(id), 0, 0, 0};
+  struct rc_record r = {RC_RECORD_CREATED, 0, rc_handle(user_data), rc_key(id), 0, 0, 0,
+                        otc_connection_get_event_epoch(connection),
+                        otc_connection_get_event_seq(connection)};
   r.time = otc_connection_get_creation_time(connection);
   rc_send_connection_event(&r, id, otc_connection_get_data(connection));
 }
@@ -188,14 +190,16 @@ static void rc_on_connection_dropped(otc_session* session, void* user_data,
   (void)session;
   const char* id = otc_connection_get_id(connection);
   struct rc_record r = {RC_RECORD_DROPPED, (int32_t)otc_connection_get_drop_reason(connection),
-                        rc_handle(user_data), rc_key(id), 0, 0, 0};
+                        rc_handle(user_data), rc_key(id), 0, 0, 0,
+                        otc_connection_get_event_epoch(connection),
+                        otc_connection_get_event_seq(connection)};
   rc_send_connection_event(&r, id, NULL);
 }
 
 static void rc_on_error(otc_session* session, void* user_data, const char* error_string,
                         enum otc_session_error_code error) {
   (void)session;
-  struct rc_record r = {RC_RECORD_ERROR, (int32_t)error, rc_handle(user_data), 0, 0, 0, 0};
+  struct rc_record r = {RC_RECORD_ERROR, (int32_t)error, rc_handle(user_data), 0, 0, 0, 0, 0, -1};
   rc_send_alone(&r, error_string ? error_string : "", NULL);
 }
 
@@ -230,7 +234,7 @@ EXPORT void rc_test_post_created(int64_t handle, const char* id, const char* dat
     return;
   }
   struct rc_batch batch = {NULL, 0, 0, NULL, 0};
-  struct rc_record r = {RC_RECORD_CREATED, 0, handle, rc_key(id), 0, 0, 0};
+  struct rc_record r = {RC_RECORD_CREATED, 0, handle, rc_key(id), 0, 0, 0, 0, -1};
   rc_append(env, &batch, &r, id, data);
   rc_flush(env, &batch);
   rc_forget_buffer(env, &batch);

@@ -23,7 +23,9 @@
  *  24  int64 time      creation time
  *  32  int32 length1   bytes of the first string (ID, own ID, error message), -1 for NULL
  *  36  int32 length2   bytes of the second string (data, own data), -1 for NULL
- *  40  the UTF-8 bytes of both strings, then padding to a multiple of 8
+ *  40  int64 epoch     a connection event's position in its session's one order
+ *  48  int64 seq       (otc_connection_get_event_epoch/_seq); seq -1: none (roster)
+ *  56  the UTF-8 bytes of both strings, then padding to a multiple of 8
  *
  * Java returns how many bytes it took: whole records, in order. What it did
  * not take (OutOfMemoryError, or an exception the core finds pending and
@@ -56,7 +58,7 @@ extern "C" {
 #define RC_RECORD_CREATED 2
 #define RC_RECORD_DROPPED 3
 #define RC_RECORD_ERROR 4
-#define RC_RECORD_HEADER 40
+#define RC_RECORD_HEADER 56
 
 /* Finds NativeUpcalls through the caller's class loader (`core` is the class
  * Core, from JavaCPP) and keeps what the upcalls need. */

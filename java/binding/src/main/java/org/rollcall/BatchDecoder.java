@@ -23,7 +23,7 @@ final class BatchDecoder implements Supplier<String> {
     static final int CREATED = 2;
     static final int DROPPED = 3;
     static final int ERROR = 4;
-    static final int HEADER = 40;
+    static final int HEADER = 56;
     private static final int INTERNED = 256; // a power of two
     private static final int MAX_INTERNED_LENGTH = 1024;
 
@@ -90,11 +90,13 @@ final class BatchDecoder implements Supplier<String> {
         switch (kind) {
             case CREATED:
                 return router.connectionCreated(buffer.getLong(at + 16), buffer.getLong(at + 24),
-                        string(strings, length1), interned(strings + length1, length2));
+                        string(strings, length1), interned(strings + length1, length2),
+                        buffer.getLong(at + 40), buffer.getLong(at + 48));
             case DROPPED:
                 droppedIdAt = strings;
                 droppedIdLength = length1;
-                return router.connectionDropped(buffer.getLong(at + 16), code, this);
+                return router.connectionDropped(buffer.getLong(at + 16), code, this,
+                        buffer.getLong(at + 40), buffer.getLong(at + 48));
             case STATE:
                 return router.stateChanged(code, string(strings, length1),
                         string(strings + Math.max(length1, 0), length2), buffer.getLong(at + 24));

@@ -89,8 +89,9 @@ final class EventRouter {
         return true;
     }
 
-    boolean connectionCreated(long key, long creationTime, String id, String data) {
-        Connection created = new Connection(id, data, creationTime, null);
+    /** @param epoch with {@code seq}, the event's position; seq -1: none (a roster's) */
+    boolean connectionCreated(long key, long creationTime, String id, String data, long epoch, long seq) {
+        Connection created = new Connection(id, data, creationTime, null, epoch, seq);
         Runnable call = () -> deliverCreated(created);
         boolean queue;
         synchronized (lock) {
@@ -102,7 +103,7 @@ final class EventRouter {
     }
 
     /** @param idOfDropped the dropped connection's ID, asked only when two IDs share a key */
-    boolean connectionDropped(long key, int reason, Supplier<String> idOfDropped) {
+    boolean connectionDropped(long key, int reason, Supplier<String> idOfDropped, long epoch, long seq) {
         DropReason why = DropReason.fromNative(reason);
         Connection known;
         boolean queue;
@@ -123,7 +124,7 @@ final class EventRouter {
         Runnable call = null;
         if (queue) {
             try {
-                call = () -> deliverDestroyed(known, why);
+                call = () -> deliverDestroyed(known.dropped(why, epoch, seq), why);
             } catch (Throwable t) {
                 fallBehind("out of memory");
                 return true;
@@ -203,8 +204,8 @@ final class EventRouter {
         for (Connection gone : List.copyOf(told.values())) {
             if (!present.contains(gone.getConnectionId())) {
                 destroyed++;
-                guarded(() -> deliverDestroyed(gone, reasons.getOrDefault(gone.getConnectionId(),
-                        DropReason.NETWORK_DISCONNECTED)));
+                DropReason why = reasons.getOrDefault(gone.getConnectionId(), DropReason.NETWORK_DISCONNECTED);
+                guarded(() -> deliverDestroyed(gone.dropped(why, 0, Connection.NO_SEQ), why));
             }
         }
         for (Connection connection : now) {
@@ -233,11 +234,12 @@ final class EventRouter {
         }
     }
 
+    /** @param connection as dropped, with the drop's position */
     private void deliverDestroyed(Connection connection, DropReason reason) {
         told.remove(connection.getConnectionId());
         Session.ConnectionListener listener = session.connectionListener();
         if (listener != null) {
-            listener.onConnectionDestroyed(session, connection.dropped(reason), reason);
+            listener.onConnectionDestroyed(session, connection, reason);
         }
     }
 

@@ -80,7 +80,7 @@ class ApiTest {
         assertNotEquals(ann, other);
         assertEquals(Instant.ofEpochMilli(1_764_445_200_123L), ann.getCreationTime());
         assertEquals(Optional.empty(), ann.getDropReason());
-        assertEquals(Optional.of(DropReason.FORCE_DISCONNECTED), ann.dropped(DropReason.FORCE_DISCONNECTED).getDropReason());
+        assertEquals(Optional.of(DropReason.FORCE_DISCONNECTED), ann.dropped(DropReason.FORCE_DISCONNECTED, 0, Connection.NO_SEQ).getDropReason());
         assertEquals("Connection[id=id-1, data=name=ann, created=2025-11-29T19:40:00.123Z]", ann.toString());
         assertTrue(sameId.toString().endsWith("dropReason=CLIENT_DISCONNECTED]"), sameId.toString());
     }

@@ -96,7 +96,7 @@ class DeliveryTest {
 
             @Override
             public void onConnectionDestroyed(Session session, Connection connection, DropReason reason) {
-                events.onConnectionDestroyed(session, connection.dropped(reason));
+                events.onConnectionDestroyed(session, connection);
             }
         };
         List<Session> visitors = new ArrayList<>();

@@ -84,6 +84,31 @@ class PresenceTest {
     }
 
     @Test
+    void everyMemberSeesEachEventAtTheSamePositionAndARosterAtNone() throws Exception {
+        String sessionId = newSessionId();
+        Recorder annEvents = new Recorder();
+        Recorder bobEvents = new Recorder();
+        Recorder carlEvents = new Recorder();
+        try (Session ann = join(server, sessionId, "ann", annEvents);
+                Session bob = join(server, sessionId, "bob", bobEvents)) {
+            annEvents.next(CREATED);
+            assertEquals(Optional.empty(), bobEvents.next(CREATED).connection().getEventPosition(),
+                    "bob learnt of ann from the roster");
+            assertEquals(Optional.empty(), ann.getConnection().getEventPosition());
+
+            Session carl = join(server, sessionId, "carl", carlEvents);
+            EventPosition joined = annEvents.next(CREATED).connection().getEventPosition().orElseThrow();
+            assertEquals(joined, bobEvents.next(CREATED).connection().getEventPosition().orElseThrow());
+            assertTrue(joined.seq() > 0 && joined.epoch() > 0, joined.toString());
+            carl.close();
+            EventPosition left = annEvents.next(DESTROYED).connection().getEventPosition().orElseThrow();
+            assertEquals(left, bobEvents.next(DESTROYED).connection().getEventPosition().orElseThrow());
+            assertEquals(new EventPosition(joined.epoch(), joined.seq() + 1), left);
+            assertTrue(left.compareTo(joined) > 0);
+        }
+    }
+
+    @Test
     void connectionDataKeepsUnicode() throws Exception {
         String sessionId = newSessionId();
         String data = "name=Zoë Łukasz 東京 🎉";
