@@ -28,32 +28,11 @@ static void run_connect(struct session* s, char* token) {
   open_socket(s);
 }
 
-/* A disconnect while reconnecting: resume the connection and close it once
- * the server answered the resume (a close that overtook the resume would
- * leave as a broken socket), so that the others see clientDisconnected now
- * rather than networkDisconnected after the server's grace. Bounded by
- * CLOSE_TIMEOUT_MS; the close follows in handle_message. */
-static void leave_by_resume(struct session* s) {
-  s->phase = PHASE_CLOSING;
-  s->leave_by_resume = true;
-  s->close_started = otc_now_us();
-  timer_cancel(&s->retry_timer);
-  timer_cancel(&s->give_up_timer);
-  if (s->socket == SOCKET_NONE) {
-    open_socket(s);
-  } else if (s->socket == SOCKET_OPEN) {
-    schedule_heartbeat(s); /* the resume is out or due: its answer brings the close */
-    socket_flush(s);
-  } else {
-    schedule_heartbeat(s); /* on_established sends resume, then close */
-  }
-}
-
 static void run_disconnect(struct session* s) {
   if (s->phase == PHASE_IDLE || s->phase == PHASE_CLOSING) {
     return;
   }
-  if (s->phase == PHASE_RECONNECTING && s->resume_token && s->self && !s->resume_rejected) {
+  if (may_leave_by_resume(s)) {
     leave_by_resume(s);
     return;
   }

@@ -50,8 +50,14 @@ int64_t socket_ms_since_data(const struct session* s);
 /* Ends the connection cycle: on_error when `code`, then on_disconnected. */
 void end_session(struct session* s, int64_t code, const char* message);
 void protocol_error(struct session* s, const char* message);
-/* Frees the session (its CMD_DELETE); a connected socket closes gracefully. */
+/* Deletes the session (its CMD_DELETE): frees it, a connected socket closing
+ * gracefully on its own; one that is reconnecting leaves by resume first. */
 void run_delete(struct session* s);
+/* A disconnect or delete while reconnecting: resume, then close (bounded). */
+bool may_leave_by_resume(const struct session* s);
+void leave_by_resume(struct session* s);
+/* end_session's last step: frees a deleted session whose leave ended. */
+void leaving_ended(struct session* s);
 void schedule_heartbeat(struct session* s);
 void schedule_retry(struct session* s, bool at_once);
 /* The socket is gone (already forgotten); decides what comes next. */

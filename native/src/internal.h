@@ -407,6 +407,8 @@ struct session {
   otc_usec connect_started; /* when otc_session_connect's attempt began */
   bool in_batch;    /* on_batch_begin delivered, on_batch_end due */
   bool leave_by_resume; /* disconnecting while reconnecting: resume, then close */
+  bool leaving; /* deleted, still leaving by resume (life.c) */
+  struct session* next_leaving;
   struct roster roster;
   char* outgoing; /* connect/resume frame waiting for writability (LWS_PRE first) */
   size_t outgoing_length;
@@ -436,5 +438,9 @@ int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
 void session_release_buffers(void);
 /* Number of deleted sessions whose sockets still close gracefully. */
 int session_closing_orphans(void);
+/* Deleted sessions still leaving by resume (life.c), and dropping them all
+ * when the loop stops. */
+int sessions_leaving(void);
+void abort_leaving_sessions(void);
 
 #endif /* OTC_INTERNAL_H */

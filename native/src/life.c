@@ -183,6 +183,7 @@ void end_session(struct session* s, int64_t code, const char* message) {
   s->ending = false;
   pthread_cond_broadcast(&otc_g.callback_done); /* public calls wait for this */
   pthread_mutex_unlock(&otc_g.lock);
+  leaving_ended(s);
 }
 
 static void retry_fired(struct otc_timer* timer) {
@@ -289,6 +290,40 @@ void protocol_error(struct session* s, const char* message) {
   }
 }
 
+/* A disconnect or delete while reconnecting: resume the connection and close
+ * it once the server answered the resume (a close that overtook the resume
+ * would leave as a broken socket), so that the others see clientDisconnected
+ * now rather than networkDisconnected after the server's grace. Bounded by
+ * CLOSE_TIMEOUT_MS (the heartbeat timer, silence_deadline); the close follows
+ * in handle_message. */
+void leave_by_resume(struct session* s) {
+  s->phase = PHASE_CLOSING;
+  s->leave_by_resume = true;
+  s->close_started = otc_now_us();
+  timer_cancel(&s->retry_timer);
+  timer_cancel(&s->give_up_timer);
+  if (s->socket == SOCKET_NONE) {
+    open_socket(s);
+  } else if (s->socket == SOCKET_OPEN) {
+    schedule_heartbeat(s); /* the resume is out or due: its answer brings the close */
+    socket_flush(s);
+  } else {
+    schedule_heartbeat(s); /* socket_established sends resume, then close */
+  }
+}
+
+bool may_leave_by_resume(const struct session* s) {
+  return s->phase == PHASE_RECONNECTING && s->resume_token && s->self && !s->resume_rejected;
+}
+
+/* --- deleting ----------------------------------------------------------------- */
+
+/* Deleted sessions still leaving by resume: no callback reaches the
+ * application any more (they are deleted), and they are freed when the leave
+ * ends (end_session), at most CLOSE_TIMEOUT_MS later, or when the loop stops. */
+static struct session* leaving;
+static int leaving_count;
+
 static void free_connection_list(otc_connection* list) {
   while (list) {
     otc_connection* next = list->next;
@@ -297,8 +332,7 @@ static void free_connection_list(otc_connection* list) {
   }
 }
 
-/* Runs outside every callback of the session, so freeing it is safe. */
-void run_delete(struct session* s) {
+static void free_session(struct session* s) {
   timer_cancel(&s->retry_timer);
   timer_cancel(&s->give_up_timer);
   timer_cancel(&s->heartbeat_timer);
@@ -312,4 +346,58 @@ void run_delete(struct session* s) {
   free(s->api_key);
   free(s->session_id);
   free(s);
+}
+
+static void unlink_leaving(struct session* s) {
+  for (struct session** at = &leaving; *at; at = &(*at)->next_leaving) {
+    if (*at == s) {
+      *at = s->next_leaving;
+      leaving_count--;
+      return;
+    }
+  }
+}
+
+static void left(struct otc_timer* timer) {
+  struct session* s = OTC_CONTAINER_OF(timer, struct session, retry_timer);
+  unlink_leaving(s);
+  free_session(s);
+}
+
+/* A deleted session's leave ended (from end_session): freed on the next loop
+ * round, outside the calls that still hold it. */
+void leaving_ended(struct session* s) {
+  if (s->leaving) {
+    timer_schedule(&s->retry_timer, left, 0);
+  }
+}
+
+int sessions_leaving(void) {
+  return leaving_count;
+}
+
+void abort_leaving_sessions(void) {
+  while (leaving) {
+    struct session* s = leaving;
+    unlink_leaving(s);
+    abandon_socket(s);
+    free_session(s);
+  }
+}
+
+/* Runs outside every callback of the session. A session that is reconnecting
+ * leaves by resume first (peers see clientDisconnected); any other is freed
+ * now, an open socket closing gracefully on its own. */
+void run_delete(struct session* s) {
+  if (may_leave_by_resume(s)) {
+    leave_by_resume(s);
+  }
+  if (s->phase == PHASE_CLOSING && s->leave_by_resume) {
+    s->leaving = true;
+    s->next_leaving = leaving;
+    leaving = s;
+    leaving_count++;
+    return;
+  }
+  free_session(s);
 }

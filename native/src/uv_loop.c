@@ -75,7 +75,8 @@ static struct command* take_commands(void) {
 }
 
 static bool loop_should_stop(void) {
-  return stop_requested && (wsconn_orphans() == 0 || otc_now_us() >= stop_deadline);
+  return stop_requested && ((wsconn_orphans() == 0 && sessions_leaving() == 0) ||
+                            otc_now_us() >= stop_deadline);
 }
 
 static void check_stop(uv_timer_t* timer) {
@@ -112,9 +113,11 @@ static void* loop_main(void* unused) {
   (void)unused;
   is_library_thread = true;
   uv_run(otc_g.loop, UV_RUN_DEFAULT);
-  /* Stopped: orphans past their grace are dropped, every handle closed; a
-   * name lookup in progress is waited for (libuv cannot cancel it). */
+  /* Stopped: orphans and leaving sessions past their grace are dropped,
+   * every handle closed; a name lookup in progress is waited for (libuv
+   * cannot cancel it). */
   wsconn_abort_orphans();
+  abort_leaving_sessions();
   wheel_stop();
   uv_walk(otc_g.loop, close_handle, NULL);
   uv_run(otc_g.loop, UV_RUN_DEFAULT);

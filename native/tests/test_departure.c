@@ -2,9 +2,9 @@
  * killed with kill -9 (its kernel closes the socket) is seen dropped within
  * the closed-socket grace; one stopped with SIGSTOP (silent, socket open)
  * within the heartbeat timeout plus the silent grace. Both networkDisconnected.
- * A client that disconnects while it reconnects leaves through a resume and a
- * close frame: clientDisconnected at once, not networkDisconnected after the
- * grace. */
+ * A client that disconnects or is deleted while it reconnects leaves through a
+ * resume and a close frame: clientDisconnected at once, not networkDisconnected
+ * after the grace. */
 
 #include "support.h"
 
@@ -46,10 +46,23 @@ static int64_t dropped_after(struct recorder* r, const char* id, int64_t since, 
   }
 }
 
-/* `leaver` disconnects right after losing its socket (before or after the
- * library announced the reconnection): the observer sees clientDisconnected. */
-static void test_disconnect_while_reconnecting(const struct server* server, struct recorder* r,
-                                               bool after_announcement) {
+/* How `leaver` ends while it reconnects. */
+enum leave {
+  LEAVE_DISCONNECT,        /* otc_session_disconnect, on_disconnected awaited, then delete */
+  LEAVE_DELETE,            /* otc_session_delete alone */
+  LEAVE_DISCONNECT_DELETE  /* disconnect and delete at once (the common shutdown) */
+};
+
+static const char* leave_name(enum leave how) {
+  return how == LEAVE_DISCONNECT ? "disconnect" : how == LEAVE_DELETE ? "delete"
+                                                                       : "disconnect+delete";
+}
+
+/* `leaver` leaves right after losing its socket (before or after the library
+ * announced the reconnection): the observer sees clientDisconnected, not
+ * networkDisconnected after the grace. */
+static void test_leave_while_reconnecting(const struct server* server, struct recorder* r,
+                                          enum leave how, bool after_announcement) {
   struct recorder lr;
   recorder_init(&lr);
   otc_session* leaver = connect_client(server, &lr, "departure-room", "leaver");
@@ -60,8 +73,13 @@ static void test_disconnect_while_reconnecting(const struct server* server, stru
   if (after_announcement) {
     REQUIRE(recorder_wait(&lr, EV_RECONNECTING, NULL, 1, 10000), "reconnecting");
   }
-  REQUIRE(otc_session_disconnect(leaver) == OTC_SUCCESS, "disconnect");
-  REQUIRE(recorder_wait(&lr, EV_DISCONNECTED, NULL, 1, 10000), "leaver on_disconnected");
+  if (how != LEAVE_DELETE) {
+    REQUIRE(otc_session_disconnect(leaver) == OTC_SUCCESS, "disconnect");
+  }
+  if (how == LEAVE_DISCONNECT) {
+    REQUIRE(recorder_wait(&lr, EV_DISCONNECTED, NULL, 1, 10000), "leaver on_disconnected");
+  }
+  REQUIRE(otc_session_delete(leaver) == OTC_SUCCESS, "delete");
   if (!recorder_wait(r, EV_DROPPED, id, 1, 10000)) {
     recorder_dump(r, "observer");
     REQUIRE(false, "the leaver was not dropped");
@@ -71,14 +89,13 @@ static void test_disconnect_while_reconnecting(const struct server* server, stru
     REQUIRE(recorder_get(r, EV_DROPPED, i, &e), "event");
     if (strcmp(e.id, id) == 0) {
       REQUIRE(e.reason == OTC_CONNECTION_DROP_REASON_CLIENT_DISCONNECTED,
-              "a disconnect while reconnecting reached the others as %s",
+              "a %s while reconnecting reached the others as %s", leave_name(how),
               otc_connection_drop_reason_string(e.reason));
       break;
     }
   }
-  REQUIRE(otc_session_delete(leaver) == OTC_SUCCESS, "delete");
   recorder_free(&lr);
-  printf("disconnect while reconnecting (%s): clientDisconnected\n",
+  printf("%s while reconnecting (%s): clientDisconnected\n", leave_name(how),
          after_announcement ? "after on_reconnection_started" : "before it");
 }
 
@@ -115,13 +132,27 @@ int main(void) {
           (long long)silent_latency);
   REQUIRE(watcher_signal(&stopped, SIGKILL) == -SIGKILL, "kill the stopped child");
 
-  test_disconnect_while_reconnecting(&server, &r, false);
-  test_disconnect_while_reconnecting(&server, &r, true);
+  test_leave_while_reconnecting(&server, &r, LEAVE_DISCONNECT, false);
+  test_leave_while_reconnecting(&server, &r, LEAVE_DISCONNECT, true);
+  /* (A delete posted before the drop has run cancels the drop: it must follow
+   * on_reconnection_started to find the session reconnecting.) */
+  test_leave_while_reconnecting(&server, &r, LEAVE_DELETE, true);
+  test_leave_while_reconnecting(&server, &r, LEAVE_DISCONNECT_DELETE, true);
 
   REQUIRE(otc_session_delete(observer) == OTC_SUCCESS, "delete");
   REQUIRE(r.duplicates == 0 && r.ghosts == 0, "duplicates %d ghosts %d", r.duplicates, r.ghosts);
   REQUIRE(recorder_count(&r, EV_RECONNECTING, NULL) == 0, "the observer never lost its socket");
+
+  /* otc_destroy right after deleting a session that still leaves by resume:
+   * the stop waits for it or drops it (nothing leaks: ASan). */
+  struct recorder lr;
+  recorder_init(&lr);
+  otc_session* last = connect_client(&server, &lr, "departure-room", "last");
+  REQUIRE(otc_session_test_drop_socket(last) == OTC_SUCCESS, "drop");
+  REQUIRE(recorder_wait(&lr, EV_RECONNECTING, NULL, 1, 10000), "reconnecting");
+  REQUIRE(otc_session_delete(last) == OTC_SUCCESS, "delete");
   REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
+  recorder_free(&lr);
   server_stop(&server);
   recorder_free(&r);
   printf("departure tests passed\n");
