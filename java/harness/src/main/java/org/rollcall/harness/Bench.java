@@ -34,7 +34,7 @@ final class Bench implements Callable<Integer> {
     String name;
 
     @Option(names = "--only", split = ",", paramLabel = "PART",
-            description = "Run only these parts: capacity, latency, storm, departure, floor, peers, callback.")
+            description = "Run only these parts: capacity, latency, storm, departure, floor, peers, callback, scale-out.")
     List<String> only = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, to try the suite out in a few minutes.")
@@ -84,6 +84,10 @@ final class Bench implements Callable<Integer> {
     @Option(names = "--per-process", defaultValue = "1500",
             description = "Clients per otc-load process in the capacity run (at most 5000: 20000 open files).")
     int perProcess;
+
+    @Option(names = "--scale-out-nodes", defaultValue = "3",
+            description = "Nodes over Redis in the scale-out part (its storm of 2000 and lone events beside one node's); 0 skips it.")
+    int scaleOutNodes;
 
     @Option(names = "--callback-class", defaultValue = "org.rollcall.bench.CallbackCost",
             description = "Main class that measures the cost of a callback into Java (from java/binding).")
@@ -144,6 +148,11 @@ final class Bench implements Callable<Integer> {
                         pinned, workDir, peerPlan())));
             }
             part(report, "callback", () -> departures.callbackCost(callbackClass));
+            if (scaleOutNodes > 1) {
+                part(report, "scale-out", () -> report.scaleOut(new MeasureScaleOut(harness, target,
+                        benchServerDefaults(), pinned, runs).measure(scaleOutNodes, quick ? 400 : Report.STORM_TARGET_MEMBERS,
+                        members, probes, warmUp, quick ? 100 : 400)));
+            }
             if (sharedCores) {
                 Report shared = new Report(started);
                 Measure again = new Measure(harness, shared, runs);

@@ -95,6 +95,16 @@ final class Report {
         json.put("callback_cost", section);
     }
 
+    /** Issue 15: one node beside a cluster over Redis ({@link MeasureScaleOut}, {@link ReportScaleOut}). */
+    void scaleOut(Map<String, Object> section) {
+        json.put("scale_out", section);
+    }
+
+    /** A part's figures as recorded (a scratch report's, read back by {@link MeasureScaleOut}). */
+    Object figures(String key) {
+        return json.get(key);
+    }
+
     void failure(String part, Throwable e) {
         failures.put(part, String.valueOf(e.getMessage()));
         json.put("failures", failures);
@@ -144,6 +154,7 @@ final class Report {
             peers.section(md, peersChart);
         }
         sections.callbackCost(md);
+        new ReportScaleOut(json).section(md);
         if (!failures.isEmpty()) {
             md.append("\n## Parts that did not run to the end\n\n");
             failures.forEach((part, why) -> md.append("- ").append(part).append(": ").append(why).append('\n'));
@@ -268,6 +279,7 @@ final class Report {
             add(rows, "callback cost into C (otc-load); the Java figure is missing", "< 250 ns into Java",
                     String.format(Locale.ROOT, "%.0f ns into C", c), false);
         }
+        new ReportScaleOut(json).rows(rows);
         return rows;
     }
 
