@@ -107,6 +107,9 @@ final class Bench implements Callable<Integer> {
             storms = List.of(200, 400);
             capacity = List.of(500, 1000);
         }
+        if (target.nodes > 1) {
+            throw new HarnessException("the bench measures one node; its scale-out part starts the nodes (--scale-out-nodes)");
+        }
         if (target.serverJvmArgs.isEmpty()) {
             target.serverJvmArgs.add("-Xmx2g");
         }
