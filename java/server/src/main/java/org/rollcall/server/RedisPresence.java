@@ -105,11 +105,18 @@ final class RedisPresence implements Presence {
             }
             NodeSession ns = streams.nodeSession(key, owner);
             ns.inFlight++;
-            ns.subscribed.thenCompose(unused -> store.run(RedisStore.Script.JOIN, ns.prefix, config.logEvents(),
-                            member.id(), member.info().json(), member.tokenNonce(), member.tokenExpiresAtMs(),
-                            member.suppressEvents() ? 1 : 0, node, RedisReplies.hash(member.resumeToken),
-                            config.maxConnectionsPerSession(), config.maxConnectionsPerToken()))
-                    .whenComplete((reply, error) -> owner.execute(() -> joined(ns, member, protocol, outbox, reply, error)));
+            ns.subscribed.whenComplete((unused, failed) -> {
+                if (failed != null) {
+                    owner.execute(() -> joined(ns, member, protocol, outbox, null, failed));
+                    return;
+                }
+                // Answers reach the owner loop in seq order (see RedisStore.run), as attach needs.
+                store.run(RedisStore.Script.JOIN, owner, (reply, error) -> joined(ns, member, protocol, outbox, reply, error),
+                        ns.prefix, config.logEvents(), member.id(), member.info().json(), member.tokenNonce(),
+                        member.tokenExpiresAtMs(), member.suppressEvents() ? 1 : 0, node,
+                        RedisReplies.hash(member.resumeToken), config.maxConnectionsPerSession(),
+                        config.maxConnectionsPerToken());
+            });
         });
     }
 
@@ -158,10 +165,16 @@ final class RedisPresence implements Presence {
             NodeSession ns = streams.nodeSession(key, owner);
             ns.inFlight++;
             String newToken = Tokens.randomString(24);
-            ns.subscribed.thenCompose(unused -> store.run(RedisStore.Script.RESUME, ns.prefix, connectionId,
-                            RedisReplies.hash(resumeToken), RedisReplies.hash(newToken), node, protocol >= 2 ? epoch : -1, lastSeq))
-                    .whenComplete((reply, error) -> owner.execute(() ->
-                            resumed(ns, connectionId, newToken, protocol, lastSeq, outbox, reply, error)));
+            ns.subscribed.whenComplete((unused, failed) -> {
+                if (failed != null) {
+                    owner.execute(() -> resumed(ns, connectionId, newToken, protocol, lastSeq, outbox, null, failed));
+                    return;
+                }
+                store.run(RedisStore.Script.RESUME, owner,
+                        (reply, error) -> resumed(ns, connectionId, newToken, protocol, lastSeq, outbox, reply, error),
+                        ns.prefix, connectionId, RedisReplies.hash(resumeToken), RedisReplies.hash(newToken), node,
+                        protocol >= 2 ? epoch : -1, lastSeq);
+            });
         });
     }
 

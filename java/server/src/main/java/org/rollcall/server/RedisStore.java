@@ -4,13 +4,17 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -23,6 +27,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 
 /**
@@ -43,10 +48,11 @@ final class RedisStore implements AutoCloseable {
     private final RedisClient client;
     private final StatefulRedisConnection<String, byte[]> connection;
     private final StatefulRedisPubSubConnection<String, byte[]> pubSub;
-    private final RedisAsyncCommands<String, byte[]> commands;
     private final String[] scripts = new String[Script.values().length];
     private final String[] digests = new String[Script.values().length];
     private final Metrics metrics;
+    /** Tests only: runs on the sending thread just after a command is sent (a sender preempted there). */
+    static volatile Runnable stallAfterSendForTests;
 
     /**
      * Connects to {@code uri} ({@code redis://[user:password@]host:port[/db]}, or {@code rediss://}
@@ -75,7 +81,7 @@ final class RedisStore implements AutoCloseable {
             close();
             throw new IOException("cannot reach Redis at " + RedisURI.create(uri).toURI().getHost() + ": " + e.getMessage(), e);
         }
-        commands = connection.async();
+        RedisAsyncCommands<String, byte[]> commands = connection.async();
         for (Script script : Script.values()) {
             digests[script.ordinal()] = commands.digest(scripts[script.ordinal()]);
         }
@@ -98,23 +104,54 @@ final class RedisStore implements AutoCloseable {
 
     /** Runs a script with its arguments (each a String, byte[] or number); one round trip. */
     CompletionStage<List<Object>> run(Script script, Object... args) {
+        CompletableFuture<List<Object>> result = new CompletableFuture<>();
+        run(script, Runnable::run, (reply, error) -> complete(result, reply, error), args);
+        return result;
+    }
+
+    /**
+     * Runs a script, and hands its answer to {@code then} on {@code executor}, in the order Redis
+     * answered: a session's joins and resumes must reach its owner loop in seq order (a node's copy
+     * of the session starts at the first answer it applies). The answer is queued on the executor
+     * by Lettuce's thread as it reads the reply, never later by the thread that sent the command: a
+     * callback added to a returned future after the send runs on the sending thread if the reply is
+     * already in, and a sender preempted meanwhile let a later answer overtake it.
+     */
+    void run(Script script, Executor executor, BiConsumer<List<Object>, Throwable> then, Object... args) {
         byte[][] values = new byte[args.length][];
         for (int i = 0; i < args.length; i++) {
             values[i] = args[i] instanceof byte[] bytes ? bytes : String.valueOf(args[i]).getBytes(StandardCharsets.UTF_8);
         }
         metrics.redisRoundTrip(script.name().toLowerCase());
-        CompletableFuture<List<Object>> result = new CompletableFuture<>();
-        commands.<List<Object>>evalsha(digests[script.ordinal()], ScriptOutputType.MULTI, NO_KEYS, values)
-                .whenComplete((reply, error) -> {
-                    if (error instanceof RedisNoScriptException || error != null && error.getCause() instanceof RedisNoScriptException) {
-                        // Redis restarted, or flushed its script cache: send the script itself once.
-                        commands.<List<Object>>eval(scripts[script.ordinal()], ScriptOutputType.MULTI, NO_KEYS, values)
-                                .whenComplete((again, failed) -> complete(result, again, failed));
-                    } else {
-                        complete(result, reply, error);
-                    }
-                });
-        return result;
+        send(script, false, values, (reply, error) -> {
+            if (error instanceof RedisNoScriptException || error != null && error.getCause() instanceof RedisNoScriptException) {
+                // Redis restarted, or flushed its script cache: send the script itself once.
+                send(script, true, values, (again, failed) -> executor.execute(() -> then.accept(again, failed)));
+            } else {
+                executor.execute(() -> then.accept(reply, error));
+            }
+        });
+    }
+
+    /** EVALSHA (or EVAL) with {@code onReply} attached before the command is sent. */
+    private void send(Script script, boolean body, byte[][] values, BiConsumer<List<Object>, Throwable> onReply) {
+        CommandArgs<String, byte[]> args = new CommandArgs<>(CODEC)
+                .add(body ? scripts[script.ordinal()] : digests[script.ordinal()]).add(0);
+        for (byte[] value : values) {
+            args.addValue(value);
+        }
+        AsyncCommand<String, byte[], List<Object>> command = new AsyncCommand<>(
+                new Command<>(body ? CommandType.EVAL : CommandType.EVALSHA, new NestedMultiOutput<>(CODEC), args));
+        command.whenComplete(onReply);
+        try {
+            connection.dispatch(command);
+        } catch (RuntimeException e) {
+            command.completeExceptionally(e);
+        }
+        Runnable stall = stallAfterSendForTests;
+        if (stall != null) {
+            stall.run();
+        }
     }
 
     private static <T> void complete(CompletableFuture<T> future, T value, Throwable error) {

@@ -173,7 +173,7 @@ final class SessionStreams {
     void fill(NodeSession ns) {
         long after = ns.session.lastSeq();
         Session session = ns.session;
-        store.run(RedisStore.Script.RANGE, ns.prefix, after).whenComplete((reply, error) -> ns.owner.execute(() -> {
+        store.run(RedisStore.Script.RANGE, ns.owner, (reply, error) -> {
             if (ns.session != session || session.lastSeq() != after || sessions.get(ns.key) != ns) {
                 return; // reset meanwhile
             }
@@ -199,7 +199,7 @@ final class SessionStreams {
                 onEnvelope(ns, envelope);
             }
             dropIfIdle(ns);
-        }));
+        }, ns.prefix, after);
     }
 
     /**

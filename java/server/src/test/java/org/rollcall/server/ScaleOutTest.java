@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * Redis restart. The kill -9 of a node process is in {@link NodeKillTest}.
  */
 class ScaleOutTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
+    /** Generous for a cold JVM on a busy 2-core machine: awaits return as soon as the event is in. */
+    private static final Duration WAIT = Duration.ofSeconds(30);
 
     static boolean created(JsonNode event, String id) {
         return event.path("type").asText().equals("connectionCreated") && event.path("connection").path("id").asText().equals(id);
