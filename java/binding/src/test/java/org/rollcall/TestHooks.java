@@ -33,6 +33,14 @@ public final class TestHooks {
                 "drop socket", session.getSessionId());
     }
 
+    /**
+     * A {@link Connection} as a listener would receive it from an event at {@code (epoch, seq)}
+     * ({@code seq} -1: none, as from a roster), without a server: for checkers fed crafted events.
+     */
+    public static Connection connection(String id, String data, long epoch, long seq, DropReason reason) {
+        return new Connection(id, data, 0, reason, epoch, seq);
+    }
+
     /** Makes sure libotc is loaded and its library thread started. */
     public static void startLibrary() {
         NativeLibrary.ensureStarted();

@@ -15,8 +15,8 @@ import java.util.Random;
  * than timeout plus grace, admin force-disconnects, reset and stalled links) or a {@code kill -9} of
  * the server and a restart on its port, lets everything settle, and checks: every roster equals the
  * server's list minus the client itself (no ghost), every drop carries the reason of what caused it
- * ({@link ChaosLedger}), and all C and JS processes saw one order by (epoch, seq) ({@link EventOrder};
- * the binding exposes no seq, so Java clients are checked for rosters and reasons). The plan of
+ * ({@link ChaosLedger}), and all C, JS and Java clients saw one order by (epoch, seq)
+ * ({@link EventOrder}; Java's positions from {@link JavaSeqLog}). The plan of
  * every round follows from the seed; the run stops at the first divergent round.
  */
 final class Chaos implements Scenario {

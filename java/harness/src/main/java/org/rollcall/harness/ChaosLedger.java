@@ -47,7 +47,7 @@ final class ChaosLedger implements EventOrder.DropRule {
         return problem(drop.conn(), drop.reason(), drop.describe());
     }
 
-    /** Judges the drops a Java client saw (no seq there); each client's drop on its own. */
+    /** Judges the drops each Java client saw, on its own (also those without a position, from a reconciliation). */
     synchronized List<Violation> judgeJava(List<JavaClients.Drop> drops) {
         List<Violation> problems = new ArrayList<>();
         for (JavaClients.Drop drop : drops) {

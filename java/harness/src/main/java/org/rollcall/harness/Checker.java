@@ -43,7 +43,10 @@ final class Checker {
         return all;
     }
 
-    /** One order and the right reasons across the otc-load processes, session by session ({@link EventOrder}). */
+    /**
+     * One order and the right reasons across the otc-load and JS processes and the Java clients,
+     * session by session ({@link EventOrder}).
+     */
     static List<Violation> order(Harness harness, Expectation expected) {
         List<Violation> problems = new ArrayList<>();
         for (String sessionId : expected.members().keySet()) {
@@ -51,6 +54,7 @@ final class Checker {
             for (LoadProcess process : harness.processes()) {
                 logs.add(process.seqlog(sessionId, ROSTER_TIMEOUT));
             }
+            logs.add(harness.java().seqLog(sessionId));
             problems.addAll(EventOrder.checkWith(sessionId, logs, expected.dropRule(sessionId)));
         }
         return problems;

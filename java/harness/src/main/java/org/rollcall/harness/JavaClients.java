@@ -15,17 +15,19 @@ import org.rollcall.Session;
 /**
  * Clients through the Java binding ({@link Session}): the JNI path. Each one checks its events the
  * way otc-load does (created once, dropped at most once, never before created, never about
- * itself) and keeps its roster for the harness to compare with the server's list.
+ * itself, in (epoch, seq) order) and keeps its roster for the harness to compare with the server's
+ * list; the positions of their events join the cross-process order check ({@link #seqLog}).
  */
 final class JavaClients implements AutoCloseable {
     private final List<Client> clients = new CopyOnWriteArrayList<>();
     private final List<Violation> violations = new CopyOnWriteArrayList<>();
     private final AtomicLong events = new AtomicLong();
     private final List<Drop> drops = new CopyOnWriteArrayList<>();
+    private final JavaSeqLog seqLog = new JavaSeqLog();
 
     /**
-     * A drop a Java client saw, with its protocol reason ({@code clientDisconnected}, ...). The
-     * binding exposes no seq, so these take part in the reason checks, not in the order check.
+     * A drop a Java client saw, with its protocol reason ({@code clientDisconnected}, ...), for
+     * the reason checks of each client (a drop with a position is also in {@link #seqLog}).
      */
     record Drop(String who, String conn, String reason) {
     }
@@ -72,6 +74,11 @@ final class JavaClients implements AutoCloseable {
         return lines;
     }
 
+    /** The session's events as the Java clients saw them, by (epoch, seq), for {@link EventOrder}. */
+    EventOrder.Log seqLog(String sessionId) {
+        return seqLog.log(sessionId);
+    }
+
     /** Every drop seen so far, in the order seen. */
     List<Drop> drops() {
         return List.copyOf(drops);
@@ -114,6 +121,7 @@ final class JavaClients implements AutoCloseable {
             client.session.close();
         }
         clients.clear();
+        seqLog.clear();
     }
 
     private final class Client implements Session.ConnectionListener, Session.SessionListener,
@@ -121,6 +129,7 @@ final class JavaClients implements AutoCloseable {
         final int index;
         final String sessionId;
         final String tag;
+        final JavaSeqLog.Reader reader;
         Session session;
         private final Set<String> present = new HashSet<>();
         private final Set<String> gone = new HashSet<>();
@@ -132,6 +141,7 @@ final class JavaClients implements AutoCloseable {
             this.index = index;
             this.sessionId = sessionId;
             this.tag = tag;
+            this.reader = new JavaSeqLog.Reader("java client " + index, sessionId);
         }
 
         synchronized String state() {
@@ -191,12 +201,14 @@ final class JavaClients implements AutoCloseable {
             } else {
                 present.add(id);
             }
+            violations.addAll(seqLog.saw(reader, "created", connection, ""));
         }
 
         @Override
         public synchronized void onConnectionDestroyed(Session s, Connection connection, DropReason reason) {
             drops.add(new Drop("java client " + index + " " + ownId, connection.getConnectionId(), wireName(reason)));
             onConnectionDestroyed(s, connection);
+            violations.addAll(seqLog.saw(reader, "dropped", connection, wireName(reason)));
         }
 
         private static String wireName(DropReason reason) {

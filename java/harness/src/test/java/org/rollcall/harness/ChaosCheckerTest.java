@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.rollcall.DropReason;
+import org.rollcall.TestHooks;
 
 /**
  * The chaos checks, fed crafted logs: one order by (epoch, seq) across processes and a server
@@ -151,5 +153,53 @@ class ChaosCheckerTest {
                 new JavaClients.Drop("java client 1", "ghost", "networkDisconnected")));
         assertEquals(List.of("wrong_reason", "unexpected_drop"), kinds(violations), violations.toString());
         assertEquals("java client 1", violations.get(0).where());
+    }
+
+    /** A Java client told {@code conn} was created at (epoch, seq), as a listener would be. */
+    private static List<Violation> javaSaw(JavaSeqLog log, JavaSeqLog.Reader reader, long epoch, long seq, String conn) {
+        return log.saw(reader, "created", TestHooks.connection(conn, "data-" + conn, epoch, seq, null), "");
+    }
+
+    @Test
+    void aJavaClientAgreeingWithACProcessPasses() {
+        JavaSeqLog java = new JavaSeqLog();
+        JavaSeqLog.Reader reader = new JavaSeqLog.Reader("java client 0", SESSION);
+        assertEquals(List.of(), javaSaw(java, reader, E1, 1, "x"));
+        assertEquals(List.of(), java.saw(reader, "created", TestHooks.connection("w", "", 0, -1, null), ""),
+                "a roster's connection has no position");
+        assertEquals(List.of(), java.saw(reader, "dropped",
+                TestHooks.connection("x", "data-x", E2, 1, DropReason.NETWORK_DISCONNECTED), "networkDisconnected"));
+        List<Violation> violations = EventOrder.checkWith(SESSION, List.of(
+                log("load-1", created(E1, 1, "x"), dropped(E2, 1, "x", "networkDisconnected")),
+                java.log(SESSION)), anything());
+        assertEquals(List.of(), violations);
+    }
+
+    @Test
+    void catchesAJavaClientToldAnEventOutOfOrder() {
+        JavaSeqLog java = new JavaSeqLog();
+        JavaSeqLog.Reader reader = new JavaSeqLog.Reader("java client 0", SESSION);
+        assertEquals(List.of(), javaSaw(java, reader, E2, 1, "y"));
+        List<Violation> violations = javaSaw(java, reader, E1, 2, "x"); // an earlier epoch after a later one
+        assertEquals(List.of("out_of_order"), kinds(violations), violations.toString());
+        assertEquals("java client 0", violations.get(0).where());
+    }
+
+    @Test
+    void catchesAJavaClientAndACProcessSeeingDifferentEventsAtOnePosition() {
+        JavaSeqLog java = new JavaSeqLog();
+        assertEquals(List.of(), javaSaw(java, new JavaSeqLog.Reader("java client 0", SESSION), E1, 1, "y"));
+        List<Violation> violations = EventOrder.checkWith(SESSION, List.of(
+                log("load-1", created(E1, 1, "x"), created(E1, 2, "y")), java.log(SESSION)), anything());
+        assertTrue(kinds(violations).contains("seq_mismatch"), violations.toString());
+        assertTrue(violations.stream().anyMatch(v -> v.detail().contains("java clients")), violations.toString());
+    }
+
+    @Test
+    void catchesTwoJavaClientsSeeingDifferentEventsAtOnePosition() {
+        JavaSeqLog java = new JavaSeqLog();
+        assertEquals(List.of(), javaSaw(java, new JavaSeqLog.Reader("java client 0", SESSION), E1, 1, "x"));
+        List<Violation> violations = javaSaw(java, new JavaSeqLog.Reader("java client 1", SESSION), E1, 1, "y");
+        assertEquals(List.of("seq_mismatch"), kinds(violations), violations.toString());
     }
 }
