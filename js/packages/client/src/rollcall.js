@@ -213,6 +213,9 @@ export class Session extends Emitter {
     socket.onopen = () => socket === this.#socket && this.#onOpen();
     socket.onmessage = message => socket === this.#socket && this.#onMessage(message.data);
     socket.onclose = close => socket === this.#socket && this.#onSocketGone(close.code, close.reason);
+    // The close event that follows says what we need. The listener is for runtimes whose WebSocket is
+    // an EventEmitter (Node's `ws`): there an 'error' nobody listens to is thrown and ends the process.
+    socket.onerror = () => {};
     this.#watchSilence(this.currentState === 'connecting' ? HANDSHAKE_TIMEOUT_MS : RECONNECT_HANDSHAKE_TIMEOUT_MS);
   }
 
