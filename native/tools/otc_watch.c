@@ -42,7 +42,8 @@ static const char usage[] =
     "  --suppress       ask for no connection events (connectionEventsSuppressed)\n"
     "  --quiet          no notes on stderr (reconnections, library log)\n"
     "  --ids            end each line with the connection's ID, \" [ID]\" (this\n"
-    "                   client's own on the first line), for checks by identity\n"
+    "                   client's own on the first line), for checks by identity;\n"
+    "                   also prints \"You have reconnected to the session. [ID]\"\n"
     "  --help           this text\n"
     "\n"
     "SIGINT or SIGTERM disconnects cleanly (close frame) and exits.\n"
@@ -129,8 +130,14 @@ static void on_reconnection_started(otc_session* session, void* user_data) {
 }
 
 static void on_reconnected(otc_session* session, void* user_data) {
-  (void)session;
   (void)user_data;
+  if (atomic_load(&ids)) {
+    /* The own ID changes when the server had forgotten the connection (a restart): say which,
+     * so that an observer of these lines knows who it is now. */
+    char id[128];
+    printf("You have reconnected to the session.%s\n",
+           id_suffix(id, sizeof id, otc_session_get_connection(session)));
+  }
   note("Reconnected to the session.");
 }
 

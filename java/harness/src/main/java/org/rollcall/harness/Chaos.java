@@ -14,10 +14,11 @@ import java.util.Random;
  * disturbances (joins, clean leaves, {@code kill -9} of a client process, SIGSTOP shorter and longer
  * than timeout plus grace, admin force-disconnects, reset and stalled links) or a {@code kill -9} of
  * the server and a restart on its port, lets everything settle, and checks: every roster equals the
- * server's list minus the client itself (no ghost), every drop carries the reason of what caused it
- * ({@link ChaosLedger}), and all C, JS and Java clients saw one order by (epoch, seq)
- * ({@link EventOrder}; Java's positions from {@link JavaSeqLog}). The plan of
- * every round follows from the seed; the run stops at the first divergent round.
+ * server's list minus the client itself (no ghost), and so does every otc-watch observer's, by
+ * identity; every drop carries the reason of what caused it ({@link ChaosLedger}); and all C, JS and
+ * Java clients saw one order by (epoch, seq) ({@link EventOrder}; Java's positions from
+ * {@link JavaSeqLog}). The plan of every round follows from the seed; the run stops at the first
+ * divergent round.
  */
 final class Chaos implements Scenario {
     /** Heartbeat timeout plus silent grace at the server's defaults (protocol.md). */
@@ -111,9 +112,14 @@ final class Chaos implements Scenario {
             if (options.javaClients() > 0) {
                 actions.join(actions.java(), options.javaClients());
             }
+            // otc-watch observers, straight to the server (no disturbance aims at them): each
+            // round's settle checks their view by identity against the admin list (Checker).
+            for (int i = 0; i < watchers(harness, options); i++) {
+                harness.watch(sessionId, "watch:" + i);
+            }
             actions.population(actions.members());
             harness.progress.phase("joining", actions.members());
-            violations.addAll(settle(harness, actions, ledger, sessionId, Duration.ZERO));
+            violations.addAll(settle(harness, actions, ledger, sessionId, watchers(harness, options), Duration.ZERO));
             long deadline = budget.isZero() ? Long.MAX_VALUE : started + budget.toNanos();
             for (int round = 1; round <= rounds && violations.isEmpty(); round++) {
                 if (System.nanoTime() > deadline) {
@@ -124,7 +130,7 @@ final class Chaos implements Scenario {
                 plan.forEach(action -> actionCounts.merge(action.split(" ")[0], 1, Integer::sum));
                 harness.progress.phase("round " + round + ": " + String.join(", ", plan), actions.members());
                 actions.awaitTimers();
-                List<Violation> found = settle(harness, actions, ledger, sessionId,
+                List<Violation> found = settle(harness, actions, ledger, sessionId, watchers(harness, options),
                         plan.contains("server-restart") ? RESTART_EXTRA : Duration.ZERO);
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("round", round);
@@ -159,11 +165,18 @@ final class Chaos implements Scenario {
                 (System.nanoTime() - started) / 1_000_000);
     }
 
-    /** The invariant after a round: rosters and the server's list, one order, reasons (C, JS, Java). */
+    private static int watchers(Harness harness, ScenarioOptions options) {
+        return harness.hasWatch() ? options.watchers() : 0;
+    }
+
+    /**
+     * The invariant after a round: rosters, observers and the server's list, one order, reasons
+     * (C, JS, Java).
+     */
     private static List<Violation> settle(Harness harness, ChaosActions actions, ChaosLedger ledger, String sessionId,
-                                          Duration extra) {
-        Expectation expected = new Expectation().members(sessionId, actions.members()).allowEnded()
-                .dropRule(sessionId, ledger);
+                                          int watchers, Duration extra) {
+        Expectation expected = new Expectation().members(sessionId, actions.members()).untracked(sessionId, watchers)
+                .allowEnded().dropRule(sessionId, ledger);
         List<Violation> found = new ArrayList<>(Checker.settle(harness, expected, harness.settleTimeout.plus(extra)));
         found.addAll(ledger.judgeJava(actions.newJavaDrops()));
         return found;

@@ -237,6 +237,9 @@ final class ChaosActions {
                 all.addAll(ids(group));
             }
         }
+        for (WatchProcess watcher : harness.watchers()) {
+            all.add(watcher.view().own()); // an observer is lost too (a null own: not yet connected)
+        }
         ledger.allow(all, "server restart", NETWORK);
         int nodes = harness.server.nodes();
         if (nodes > 1) {

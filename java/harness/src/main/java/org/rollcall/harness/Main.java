@@ -194,7 +194,7 @@ public final class Main implements Runnable {
                 description = "Churn: joins (and leaves) per second; large-idle: connects per second; 0: scenario default.")
         double rate;
 
-        @Option(names = "--watchers", defaultValue = "2", description = "otc-watch processes in kill-storm (half are killed).")
+        @Option(names = "--watchers", defaultValue = "2", description = "otc-watch processes: in kill-storm (half are killed) and chaos (observers checked each round).")
         int watchers;
 
         @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON here.")

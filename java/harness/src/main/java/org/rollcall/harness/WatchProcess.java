@@ -92,8 +92,8 @@ final class WatchProcess implements AutoCloseable {
                 Matcher id = ID.matcher(line);
                 if (id.find()) {
                     printsIds = true;
-                    if (line.startsWith("You have connected")) {
-                        own = id.group(1);
+                    if (line.startsWith("You have connected") || line.startsWith("You have reconnected")) {
+                        own = id.group(1); // a new one after the server forgot the old (a restart)
                     } else if (line.startsWith("Another client connected")) {
                         ids.add(id.group(1));
                     } else if (line.startsWith("A client disconnected")) {

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A short seeded chaos run against the built server jar (it is killed and restarted): C, JS and
- * Java clients through the link proxy, every round checked. At most two minutes.
+ * Java clients through the link proxy and an otc-watch observer, every round checked. At most two
+ * minutes.
  */
 class ChaosTest {
     @Test
@@ -32,7 +33,7 @@ class ChaosTest {
             // Seed 3's first 8 rounds do every disturbance but stop-grace (about 30 s here).
             ScenarioResult result = new Chaos(Long.getLong("rollcall.chaosSeed", 3L),
                     Integer.getInteger("rollcall.chaosRounds", 8), 3)
-                    .run(harness, new ScenarioOptions(8, 2, 2, Duration.ZERO, 0, 0));
+                    .run(harness, new ScenarioOptions(8, 2, 2, Duration.ZERO, 0, 1));
             Main.print(result, System.out);
             assertEquals(List.of(), result.violations(), "chaos diverged: " + result.figures());
             assertEquals(result.figures().get("rounds_asked"), result.figures().get("rounds_completed"));
