@@ -36,6 +36,7 @@ final class MeasureScaleOut {
         section.put("nodes", nodes);
         section.put("storm_members", storm);
         section.put("lone_members", members);
+        section.put("warm_up_members", warmUpSize);
         section.put("one_node", on(oneNode, storm, members, probes, 0, warmUpSize));
         if (target.serverJar == null) {
             throw new HarnessException("the scale-out part starts its nodes: give --spawn-server JAR");
@@ -59,10 +60,14 @@ final class MeasureScaleOut {
     private Map<String, Object> on(Harness harness, int storm, int members, int probes, int warmUp, int warmUpSize) {
         Report scratch = new Report("scale-out");
         Measure measure = new Measure(harness, scratch, runs);
-        if (warmUp > 0) {
-            measure.warmUp(warmUp, warmUpSize);
-        }
         Map<String, Object> figures = new LinkedHashMap<>();
+        if (warmUp > 0) {
+            Map<String, Double> cold = harness.admin.metrics();
+            measure.warmUp(warmUp, warmUpSize);
+            // A third session size for the round trips (a warm-up storm that failed counts as if it converged).
+            figures.put("redis_round_trips_warm_up", roundTrips(cold, harness.admin.metrics(),
+                    2L * warmUpSize * warmUp));
+        }
         Map<String, Double> before = harness.admin.metrics();
         measure.joinStorms(List.of(storm));
         Map<String, Double> afterStorm = harness.admin.metrics();
@@ -77,7 +82,9 @@ final class MeasureScaleOut {
         int stormRuns = stormFigures.get("runs") instanceof Number n ? n.intValue() : 0;
         // Connection events: each storm client joins once and leaves once (at the run's tear-down);
         // the lone part's members join and leave once, each probe joins and leaves once.
-        figures.put("redis_round_trips_storm", roundTrips(before, afterStorm, 2L * storm * stormRuns));
+        // A storm that did not converge has no known count of events (its clients reconnected).
+        figures.put("redis_round_trips_storm", stormFigures.containsKey("failed") ? Map.of("storm", "did not converge")
+                : roundTrips(before, afterStorm, 2L * storm * stormRuns));
         figures.put("redis_round_trips_lone", roundTrips(afterStorm, afterLone, 2L * members + 2L * probes));
         return figures;
     }
