@@ -95,6 +95,11 @@ final class Report {
         json.put("callback_cost", section);
     }
 
+    /** Issue 11: libotc's own cost ({@link MeasureLibotc}, {@link ReportLibotc}). */
+    void libotc(Map<String, Object> section) {
+        json.put("libotc", section);
+    }
+
     /** Issue 15: one node beside a cluster over Redis ({@link MeasureScaleOut}, {@link ReportScaleOut}). */
     void scaleOut(Map<String, Object> section) {
         json.put("scale_out", section);
@@ -154,6 +159,7 @@ final class Report {
             peers.section(md, peersChart);
         }
         sections.callbackCost(md);
+        new ReportLibotc(json).section(md);
         new ReportScaleOut(json).section(md);
         if (!failures.isEmpty()) {
             md.append("\n## Parts that did not run to the end\n\n");
@@ -209,7 +215,8 @@ final class Report {
                     tail.equals("p99") && high < LONE_P99_MS);
             if (lone.get("server_cpu_ms_per_probe") instanceof Number cpu && lone.get("members") instanceof Number members) {
                 double idle = lone.get("server_idle_cpu_ms_per_probe") instanceof Number n ? n.doubleValue() : 0;
-                double usPerFrame = 1000 * (cpu.doubleValue() - idle) / members.doubleValue();
+                // A probe is a join and a leave: two frames to each member.
+                double usPerFrame = 1000 * (cpu.doubleValue() - idle) / (2 * members.doubleValue());
                 add(rows, "server CPU per member frame of a lone event, " + members + " members", "<= 6 us",
                         String.format(Locale.ROOT, "%.1f us (heartbeats' share taken out)", usPerFrame),
                         usPerFrame <= SERVER_US_PER_MEMBER_FRAME);
@@ -279,6 +286,7 @@ final class Report {
             add(rows, "callback cost into C (otc-load); the Java figure is missing", "< 250 ns into Java",
                     String.format(Locale.ROOT, "%.0f ns into C", c), false);
         }
+        new ReportLibotc(json).rows(rows);
         new ReportScaleOut(json).rows(rows);
         return rows;
     }
