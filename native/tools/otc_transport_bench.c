@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,9 @@ int main(int argc, char** argv) {
     }
     tokens[i] = mint(key, secret, sessions[i], i);
   }
+  /* As the other tools: a write to a socket the server reset raises SIGPIPE, which libotc does
+   * not block on its thread, and would end the run (seen in a storm on a loaded machine). */
+  signal(SIGPIPE, SIG_IGN);
   otc_init(NULL);
   struct otc_session_callbacks callbacks = {.on_connected = on_connected,
                                             .on_connection_created = on_created,

@@ -34,7 +34,8 @@ final class Bench implements Callable<Integer> {
     String name;
 
     @Option(names = "--only", split = ",", paramLabel = "PART",
-            description = "Run only these parts: capacity, latency, storm, departure, floor, peers, callback, scale-out.")
+            description = "Run only these parts: capacity, latency, storm, departure, floor, peers, callback, libotc, "
+                    + "scale-out.")
     List<String> only = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, to try the suite out in a few minutes.")
@@ -151,6 +152,8 @@ final class Bench implements Callable<Integer> {
                         pinned, workDir, peerPlan())));
             }
             part(report, "callback", () -> departures.callbackCost(callbackClass));
+            part(report, "libotc", () -> report.libotc(new MeasureLibotc(floorBinary().resolveSibling(
+                    "otc-transport-bench"), server, pinned, workDir).measure(runs, quick)));
             if (scaleOutNodes > 1) {
                 part(report, "scale-out", () -> report.scaleOut(new MeasureScaleOut(harness, target,
                         benchServerDefaults(), pinned, runs).measure(scaleOutNodes, quick ? 400 : Report.STORM_TARGET_MEMBERS,
@@ -206,6 +209,7 @@ final class Bench implements Callable<Integer> {
         Path lib = load.toAbsolutePath().getParent().resolveSibling("lib").resolve("libotc.so.0");
         artifacts.put("libotc", java.nio.file.Files.exists(lib) ? lib : null);
         artifacts.put("otc-floor", floorBinary());
+        artifacts.put("otc-transport-bench", floorBinary().resolveSibling("otc-transport-bench"));
         artifacts.put("mqtt-load", noPeers ? null : floorBinary().resolveSibling("mqtt-load"));
         artifacts.put("mosquitto", noPeers ? null : Path.of("/usr/sbin/mosquitto"));
         artifacts.put("socket.io peer server", noPeers ? null : Path.of("bench/peers/socketio/server.js"));
