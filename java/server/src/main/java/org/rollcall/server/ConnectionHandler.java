@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -48,12 +49,13 @@ final class ConnectionHandler {
     /** Its place in its loop's {@link Heartbeats} wheel. */
     int wheelIndex = -1;
 
-    ConnectionHandler(Channel channel, ServerContext server, Liveness liveness) {
+    /** {@code wire}: where whole WebSocket frames are written from (see {@link Outbox}). */
+    ConnectionHandler(Channel channel, ChannelHandlerContext wire, ServerContext server, Liveness liveness) {
         this.channel = channel;
         this.server = server;
         this.config = server.config();
         this.liveness = liveness;
-        this.outbox = new Outbox(channel, this, config, server.outboundBudget());
+        this.outbox = new Outbox(channel, wire, this, config, server.outboundBudget());
         this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(config.heartbeatIntervalMs());
         this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.heartbeatTimeoutMs());
     }
@@ -206,7 +208,7 @@ final class ConnectionHandler {
         boolean talking = now - liveness.lastTalkNanos < intervalNanos;
         if (!talking && now - lastPingNanos >= intervalNanos && channel.isWritable()) {
             lastPingNanos = now;
-            channel.writeAndFlush(textHeartbeat ? WsFrames.textPing() : WsFrames.ping(), channel.voidPromise());
+            outbox.writeControl(textHeartbeat ? WsFrames.textPing() : WsFrames.ping());
         }
     }
 

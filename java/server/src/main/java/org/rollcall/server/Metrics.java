@@ -36,13 +36,11 @@ public final class Metrics {
         this.sessions = sessions;
     }
 
-    /** One {@code events} frame sent, carrying {@code events} events. */
-    void eventsFrameSent(int events) {
-        framesSent.increment();
+    /** A batch's fan-out: {@code frames} frames, {@code events} events in them, {@code batched} of those in frames of more than one. */
+    void eventsFramesSent(long frames, long events, long batched) {
+        framesSent.add(frames);
         eventsSent.add(events);
-        if (events > 1) {
-            eventsBatched.add(events);
-        }
+        eventsBatched.add(batched);
     }
 
     void departed(Reason reason) {

@@ -2,6 +2,7 @@ package org.rollcall.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -15,6 +16,11 @@ import java.util.List;
  * encoded only as the socket drains, in fragments of {@link #ROSTER_CHUNK_BYTES}, so a joiner that
  * does not read pins the list of connections, not their encoding. Past its backlog bound, or when
  * it has not drained for the drain timeout, the socket is a slow consumer (1503).
+ *
+ * <p>Frames are whole WebSocket frames, so they are written from the {@link #wire} context: past
+ * the WebSocket encoder, straight to the socket (through TLS when it is on), not through every
+ * handler of the pipeline from its tail. A batch's frame for a socket that is writable and has
+ * nothing waiting is written and flushed at once, with no bookkeeping: the common case of a fan-out.
  */
 final class Outbox {
     static final int ROSTER_CHUNK_BYTES = 64 * 1024;
@@ -24,6 +30,8 @@ final class Outbox {
     }
 
     private final Channel channel;
+    /** The WebSocket encoder's context: a write from it reaches only the handlers nearer the socket. */
+    private final ChannelHandlerContext wire;
     private final ConnectionHandler handler;
     private final ServerConfig config;
     private final OutboundBudget budget;
@@ -39,8 +47,10 @@ final class Outbox {
     private long lastProgressNanos = System.nanoTime();
     private boolean closed;
 
-    Outbox(Channel channel, ConnectionHandler handler, ServerConfig config, OutboundBudget budget) {
+    Outbox(Channel channel, ChannelHandlerContext wire, ConnectionHandler handler, ServerConfig config,
+            OutboundBudget budget) {
         this.channel = channel;
+        this.wire = wire;
         this.handler = handler;
         this.config = config;
         this.budget = budget;
@@ -84,14 +94,31 @@ final class Outbox {
 
     // ---- on the socket's loop
 
-    /** Hands each frame to its socket and sends what each can take. */
+    /** Hands each frame to its socket (each socket is in a batch's deliveries once) and sends what each can take. */
     static void deliver(List<Delivery> deliveries) {
         for (Delivery delivery : deliveries) {
-            delivery.outbox().enqueue(delivery.frame(), delivery.frame().readableBytes());
+            delivery.outbox().send(delivery.frame());
         }
-        for (Delivery delivery : deliveries) {
-            delivery.outbox().drain();
+    }
+
+    /**
+     * A batch's frame: straight to the socket when nothing waits before it and the socket takes it
+     * (what {@link #enqueue} then {@link #drain} would do, without the queue and the budget's
+     * shared counter); otherwise behind what waits.
+     */
+    private void send(ByteBuf frame) {
+        int bytes = frame.readableBytes();
+        if (!closed && queue.isEmpty() && bytes <= config.maxBacklogBytes() && channel.isWritable()) {
+            wire.writeAndFlush(frame, wire.voidPromise());
+            return;
         }
+        enqueue(frame, bytes);
+        drain();
+    }
+
+    /** A control frame (a ping), ahead of any backlog: it is for the peer's liveness, not an event. */
+    void writeControl(ByteBuf frame) {
+        wire.writeAndFlush(frame, wire.voidPromise());
     }
 
     private void enqueue(Object frame, long bytes) {
@@ -120,7 +147,7 @@ final class Outbox {
             if (head instanceof ByteBuf frame) {
                 queue.poll();
                 taken(frame.readableBytes());
-                channel.write(frame, channel.voidPromise());
+                wire.write(frame, wire.voidPromise());
             } else {
                 writeRosterFragment((Json.ConnectedFrame) head);
             }
@@ -128,7 +155,7 @@ final class Outbox {
         }
         if (wrote) {
             lastProgressNanos = System.nanoTime();
-            channel.flush();
+            wire.flush();
         }
     }
 
@@ -192,7 +219,7 @@ final class Outbox {
             rosterNext = end;
         }
         taken(payload);
-        channel.write(out, channel.voidPromise());
+        wire.write(out, wire.voidPromise());
     }
 
     private static void release(Object frame) {

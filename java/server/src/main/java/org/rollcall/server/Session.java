@@ -117,6 +117,9 @@ final class Session {
         ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
         EncodedEvents encoded = null;
         Map<EventLoop, List<Outbox.Delivery>> byLoop = new HashMap<>();
+        long frames = 0;
+        long eventsSent = 0;
+        long batched = 0;
         for (Member member : members.values()) {
             Outbox outbox = member.outbox;
             if (outbox == null || member.suppressEvents() || member.fromSeq >= lastSeqOfBatch) {
@@ -127,12 +130,16 @@ final class Session {
             }
             // A member that joined or resumed within this batch gets only what came after it.
             int from = (int) Math.max(0, member.fromSeq + 1 - firstSeq);
-            metrics.eventsFrameSent(events.size() - from); // counted per member: frames and events delivered
+            int count = events.size() - from; // counted per member: frames and events delivered
+            frames++;
+            eventsSent += count;
+            batched += count > 1 ? count : 0;
             byLoop.computeIfAbsent(outbox.loop(), loop -> new ArrayList<>())
                     .add(new Outbox.Delivery(outbox, encoded.frameFrom(alloc, from)));
         }
         if (encoded != null) {
             encoded.release();
+            metrics.eventsFramesSent(frames, eventsSent, batched);
         }
         for (Map.Entry<EventLoop, List<Outbox.Delivery>> target : byLoop.entrySet()) {
             // In tasks of at most DELIVERY_TASK_SOCKETS writes: the loop reads its sockets between

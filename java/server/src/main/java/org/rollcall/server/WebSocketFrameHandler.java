@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -30,7 +31,11 @@ final class WebSocketFrameHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
             ctx.pipeline().remove(RollcallServer.IDLE_HANDLER);
-            connection = new ConnectionHandler(ctx.channel(), server, ctx.pipeline().get(Liveness.class));
+            // Frames we send are whole WebSocket frames: written from the encoder's context, they
+            // skip the handlers between the pipeline's tail and the encoder (see Outbox).
+            ChannelHandlerContext wire = ctx.pipeline().context(WebSocketFrameEncoder.class);
+            connection = new ConnectionHandler(ctx.channel(), wire != null ? wire : ctx, server,
+                    ctx.pipeline().get(Liveness.class));
             connection.onHandshake();
         } else if (event instanceof IdleStateEvent) {
             ctx.close(); // an HTTP socket that went quiet before any upgrade
