@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * The Redis side of {@link RedisPresence}: one command connection, one pub/sub connection, and the
@@ -87,12 +88,21 @@ final class RedisStore implements AutoCloseable {
         }
     }
 
-    /** Messages published on the subscribed channels go to {@code onMessage}, on Lettuce's thread. */
-    void listen(BiConsumer<String, byte[]> onMessage) {
+    /**
+     * Messages published on the subscribed channels go to {@code onMessage}, and each confirmed
+     * subscription (the first, and each one Lettuce renews after a reconnect) to {@code onSubscribed},
+     * on Lettuce's thread.
+     */
+    void listen(BiConsumer<String, byte[]> onMessage, Consumer<String> onSubscribed) {
         pubSub.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String channel, byte[] message) {
                 onMessage.accept(channel, message);
+            }
+
+            @Override
+            public void subscribed(String channel, long count) {
+                onSubscribed.accept(channel);
             }
         });
     }

@@ -97,6 +97,27 @@ final class SessionStreams {
         }
     }
 
+    /**
+     * On Lettuce's thread: a subscription is confirmed. After a reconnect of the pub/sub connection
+     * (Lettuce renews the subscriptions), the events published while it was down never come: the
+     * node reads them from the stream now, rather than at the session's next event, which a quiet
+     * session may never have. (A first subscription has no position yet: its joins wait for it.)
+     */
+    void onSubscribed(String channel) {
+        NodeSession ns = byChannel.get(channel);
+        if (ns != null) {
+            ns.owner.execute(() -> catchUp(ns));
+        }
+    }
+
+    /** Reads what the channel may have missed from the stream, unless a fill is on its way. On the owner loop. */
+    void catchUp(NodeSession ns) {
+        if (ns.session != null && ns.held == null && sessions.get(ns.key) == ns) {
+            ns.held = new ArrayDeque<>();
+            fill(ns);
+        }
+    }
+
     void onEnvelope(NodeSession ns, NodeSession.Envelope envelope) {
         if (sessions.get(ns.key) != ns) {
             return;
@@ -208,6 +229,15 @@ final class SessionStreams {
      * resume, get 1006 and join again, with a fresh roster: no ghost, no hole.
      */
     void reset(NodeSession ns, String why) {
+        reset(ns, why, false);
+    }
+
+    /**
+     * As {@link #reset(NodeSession, String)}; with {@code refuse}, each open socket gets error 1023
+     * with a retry hint before it closes (this node lost Redis: its client should resume through
+     * another node, and will be refused here until Redis is back).
+     */
+    void reset(NodeSession ns, String why, boolean refuse) {
         if (ns.session != null && !ns.session.members.isEmpty()) {
             log.warn("session {}: {}; closing this node's {} connections of it", LogText.escape(ns.key.sessionId()),
                     why, ns.session.members.size());
@@ -216,10 +246,14 @@ final class SessionStreams {
                 Outbox silent = member.silentOutbox;
                 forget(ns, member);
                 leaveInRedis(ns.prefix, member.id(), Reason.NETWORK_DISCONNECTED, 0);
-                for (Outbox socket : new Outbox[] {outbox, silent}) {
-                    if (socket != null) {
-                        socket.supersede();
-                    }
+                if (outbox != null && refuse) {
+                    outbox.refuse(ErrorCode.CONNECTION_REFUSED,
+                            "this node lost the presence store (Redis); resume through another node");
+                } else if (outbox != null) {
+                    outbox.supersede();
+                }
+                if (silent != null) {
+                    silent.supersede();
                 }
             }
         }

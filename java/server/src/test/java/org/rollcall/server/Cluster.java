@@ -35,10 +35,15 @@ final class Cluster implements AutoCloseable {
     }
 
     RollcallServer addNode(ServerConfig config, long leaseMs) {
+        return addNode(config, leaseMs, redis.uri());
+    }
+
+    /** A node that reaches Redis at {@code redisUri} (a {@link TcpProxy}'s, say). */
+    RollcallServer addNode(ServerConfig config, long leaseMs, String redisUri) {
         try {
             RollcallServer node = RollcallServer.builder().port(0).app(Fixture.APP).config(config)
                     .security(Fixture.lenientSecurity().build())
-                    .redis(new RedisConfig(redis.uri(), "n" + nodes.size(), leaseMs)).build().start();
+                    .redis(new RedisConfig(redisUri, "n" + nodes.size(), leaseMs)).build().start();
             nodes.add(node);
             return node;
         } catch (IOException e) {
@@ -56,6 +61,35 @@ final class Cluster implements AutoCloseable {
 
     TestClient join(int node, String sessionId, String data) {
         return track(TestClient.connect(ws(node), Fixture.APP.apiKey(), sessionId, token(sessionId, data)));
+    }
+
+    /**
+     * Sends {@code frame} (a connect or resume) through {@code node} until the answer is not 1023,
+     * as a client retries while the node waits for Redis; the client with that answer.
+     */
+    TestClient sendOnceServed(int node, String frame) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            TestClient client = track(TestClient.open(ws(node)));
+            client.send(frame);
+            JsonNode answer = client.awaitMessage(m -> m.path("type").asText().matches("connected|error"), TestClient.TIMEOUT);
+            if (answer.path("code").asInt() != 1023) {
+                return client;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("still refused after 30 s: " + answer);
+            }
+            client.abort();
+            RedisProcess.sleepMs(answer.path("retryAfterMs").asLong(100));
+        }
+    }
+
+    /** A join through {@code node}, retried while it answers 1023. */
+    TestClient joinOnceServed(int node, String sessionId, String data) {
+        TestClient client = sendOnceServed(node,
+                TestClient.connectFrame(Fixture.APP.apiKey(), sessionId, token(sessionId, data), false));
+        client.awaitConnected();
+        return client;
     }
 
     synchronized TestClient track(TestClient client) {
