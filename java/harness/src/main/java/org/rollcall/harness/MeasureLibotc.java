@@ -68,14 +68,17 @@ final class MeasureLibotc {
         int idleSessions = quick ? 500 : IDLE_SESSIONS;
         List<Double> idleCpu = new ArrayList<>();
         List<Double> idleRss = new ArrayList<>();
+        List<Double> idleReconnects = new ArrayList<>();
         for (int i = 0; i < Math.min(runs, 3); i++) { // 30 s each
             Matcher m = runTool(IDLE, lines, "idle", idleSessions);
             idleRss.add(Double.parseDouble(m.group(2)));
             idleCpu.add(Double.parseDouble(m.group(3)));
+            idleReconnects.add(Double.parseDouble(m.group(4)));
         }
         section.put("idle_sessions", idleSessions);
         section.put("idle_cpu_percent_runs", Stats.runs(idleCpu));
         section.put("idle_rss_bytes_per_session_runs", Stats.runs(idleRss));
+        section.put("idle_reconnects_runs", Stats.runs(idleReconnects)); // a reconnect's CPU counts too
         int heldSessions = quick ? 1000 : HELD_SESSIONS;
         Matcher held = runTool(IDLE, lines, "idle", heldSessions);
         Matcher connected = CONNECTED.matcher(String.join("\n", lines.subList(lines.size() - 2, lines.size())));

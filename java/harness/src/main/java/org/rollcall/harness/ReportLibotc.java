@@ -71,9 +71,13 @@ final class ReportLibotc {
                 .append("callback is the callback part's (`CallbackCost` from its test-jar).\n\n");
         md.append("| | measured (median, min–max) | target |\n|---|---|---|\n");
         md.append("| storm of ").append(section.get("storm_members")).append(": CPU per delivered event | ")
-                .append(us(map(section, "storm_us_per_event_runs"))).append(" | <= 0.5 us |\n");
+                .append(us(map(section, "storm_us_per_event_runs"))).append(String.format(Locale.ROOT,
+                        "; reconnections: at most %.0f in a run (their events count too) | <= 0.5 us |%n",
+                        number(map(section, "storm_reconnects_runs"), "max")));
         md.append("| ").append(section.get("idle_sessions")).append(" idle sessions: CPU | ")
-                .append(percent(map(section, "idle_cpu_percent_runs"))).append(" | <= 3 % of a core |\n");
+                .append(percent(map(section, "idle_cpu_percent_runs"))).append(String.format(Locale.ROOT,
+                        "; reconnections: at most %.0f in a run | <= 3 %% of a core |%n",
+                        number(map(section, "idle_reconnects_runs"), "max")));
         Map<String, Object> rss = map(section, "idle_rss_bytes_per_session_runs");
         md.append("| ").append(section.get("idle_sessions")).append(" idle sessions: resident memory per session | ")
                 .append(kb(number(rss, "median"))).append(" (").append(kb(number(rss, "min"))).append("–")
