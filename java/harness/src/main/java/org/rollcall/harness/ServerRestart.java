@@ -10,7 +10,8 @@ import java.util.Map;
  * each client reconnects as a new connection and reconciles: in the end every roster equals the
  * new server's list, with no ghost of an old ID and no duplicate. Needs a server the harness
  * started ({@code --spawn-server}). With {@code --nodes}, the last node is killed and restarted;
- * the sessions live on in Redis, so its clients may keep their IDs (not checked then).
+ * the sessions live on in Redis: its clients keep their IDs if they resume within lease + grace,
+ * else the other nodes report them {@code networkDisconnected} and they join again as new.
  */
 final class ServerRestart implements Scenario {
     /** Reconnection backoff reaches 8 s; a restart takes a JVM start. */
@@ -44,6 +45,12 @@ final class ServerRestart implements Scenario {
         harness.server.killAndRestart();
         long up = System.nanoTime();
         harness.progress.phase("recovering", members);
+        if (harness.server.nodes() > 1) {
+            // The node's clients that were not back within lease + grace are reaped by the others (a
+            // real drop each member sees), then join again: wait that long before the rosters count.
+            expected.dropReason(sessionId, "networkDisconnected");
+            Clients.sleep(ChaosActions.NODE_DEATH_MS); // a bound the server sets, not a guess
+        }
         violations.addAll(Checker.settle(harness, expected, harness.settleTimeout.plus(RECOVERY_EXTRA)));
         long recovered = System.nanoTime();
         if (harness.server.nodes() > 1) {
