@@ -1,8 +1,7 @@
 # Builds a libFuzzer target (clang, +ASan+UBSan) and runs it for a bounded
 # time over a copy of its seed corpus. Invoked by ctest (fuzz_wire, fuzz_core).
 # Inputs: CLANG, SOURCE_DIR (native/), WORK_DIR, SECONDS, FUZZ_TARGET (fuzz_wire or
-# fuzz_core). Both build the transport-free sources (OTC_TRANSPORT_UV types,
-# no loop): no libwebsockets needed.
+# fuzz_core). Both build the transport-free sources (no loop, no socket).
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR}/corpus)
 if(FUZZ_TARGET STREQUAL "fuzz_core")
@@ -19,7 +18,7 @@ file(COPY ${seeds} DESTINATION ${WORK_DIR}/corpus)
 list(TRANSFORM sources PREPEND ${SOURCE_DIR}/src/)
 execute_process(
   COMMAND ${CLANG} -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-          -DOTC_TRANSPORT_UV -DOTC_VERSION_STRING="fuzz"
+          -DOTC_VERSION_STRING="fuzz"
           -I${SOURCE_DIR}/include -I${SOURCE_DIR}/src
           ${SOURCE_DIR}/fuzz/${FUZZ_TARGET}.c ${sources} ${extra} -lpthread
           -o ${WORK_DIR}/${FUZZ_TARGET}

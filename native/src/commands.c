@@ -108,9 +108,6 @@ void session_run_command(struct command* command) {
     case CMD_DROP_SOCKET:
       run_drop_socket(s);
       break;
-    case CMD_RESOLVED:
-      run_resolved(s, (uint32_t)command->count, command->token);
-      break;
     case CMD_STOP:
       break;
   }

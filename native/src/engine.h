@@ -3,7 +3,7 @@
 
 /* The library thread's side of sessions, shared by its files:
  * life.c (the session's life: timers, heartbeat, reconnection, ending),
- * engine.c (libwebsockets) or engine_uv.c (libuv + wslay): the socket,
+ * transport.c (libuv + wslay): the socket,
  * callbacks.c (delivering callbacks and batches, the own connection),
  * messages.c (server messages and the roster) and commands.c (what the
  * public functions asked for). Everything here runs on the library thread.
@@ -26,24 +26,20 @@ static inline int64_t wall_clock_ms(void) {
   return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* --- the transport: engine.c (libwebsockets) or engine_uv.c ---------------- */
+/* --- the transport: transport.c ------------------------------------------------ */
 
 /* Forgets the socket and closes it without a close frame (as a broken network). */
 void abandon_socket(struct session* s);
 /* Starts a socket (name lookup, TCP, TLS, WebSocket); its outcome comes back
- * through on_socket_open-like paths, socket_failed or handle_message. */
+ * through socket_established, socket_failed or handle_message. */
 void open_socket(struct session* s);
 /* Hands the socket over to close gracefully on its own (a deleted session);
  * abandons it when it is not open. */
 void release_socket(struct session* s);
-void run_resolved(struct session* s, uint32_t attempt, const char* address);
 /* Sends what the session marked due: `outgoing`, `ping_due`, `close_due`. */
 void socket_flush(struct session* s);
 /* Whether the server sent bytes that the loop has not read yet. */
 bool socket_has_unread_bytes(const struct session* s);
-/* Milliseconds since the socket last received data, when only the kernel
- * knows it (libwebsockets answers pings silently); else -1. */
-int64_t socket_ms_since_data(const struct session* s);
 
 /* --- life.c ------------------------------------------------------------------ */
 

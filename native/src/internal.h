@@ -12,9 +12,6 @@
 
 #include "private.h"
 
-#ifndef OTC_TRANSPORT_UV
-#include <libwebsockets.h>
-#endif
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,10 +25,8 @@
 
 void otc_log(enum otc_log_level level, const char* format, ...)
     __attribute__((format(printf, 2, 3)));
-/* Routes the transport library's own log lines into otc_log (libwebsockets). */
-void otc_log_route_lws(void);
 
-/* --- time and timers (loop.c / uv_loop.c, wheel.c) -------------------------- */
+/* --- time and timers (wheel.c) ------------------------------------------------ */
 
 typedef int64_t otc_usec; /* microseconds of the monotonic clock */
 #define OTC_US_PER_MS 1000
@@ -44,24 +39,15 @@ otc_usec otc_now_us(void);
 /* A one-shot timer of the library thread, embedded in its owner. */
 struct otc_timer;
 typedef void (*otc_timer_fn)(struct otc_timer* timer);
-#ifdef OTC_TRANSPORT_UV
 struct otc_timer { /* an entry of the timer wheel (wheel.c) */
   struct otc_timer* next;
   struct otc_timer* prev;
   otc_usec due;
   otc_timer_fn fn;
 };
-#else
-struct otc_timer {
-  lws_sorted_usec_list_t sul;
-  otc_timer_fn fn;
-};
-#endif
-#ifdef OTC_TRANSPORT_UV
 /* The wheel's one uv_timer (wheel.c), with the loop. */
 void wheel_start(void);
 void wheel_stop(void);
-#endif
 /* (Re)arms the timer to fire once after `delay`; library thread only. */
 void timer_schedule(struct otc_timer* timer, otc_timer_fn fn, otc_usec delay);
 void timer_cancel(struct otc_timer* timer);
@@ -227,14 +213,8 @@ struct wire_message {
   struct json connection, connections, events;
 };
 
-/* Spare bytes before a client frame's text, for the transport's header. */
-#ifdef OTC_TRANSPORT_UV
-#define OTC_FRAME_PRE 0
-#else
-#define OTC_FRAME_PRE LWS_PRE
-#endif
-/* Client frames, preceded by OTC_FRAME_PRE spare bytes; the JSON text starts
- * at OTC_FRAME_PRE and is `*length` bytes long. NULL when out of memory. */
+/* Client frames (JSON text of `*length` bytes, NUL-terminated); NULL when out
+ * of memory. */
 char* wire_connect_frame(const char* api_key, const char* session_id,
                          const char* token, bool suppress_events, size_t* length);
 /* epoch <= 0 (from a v1 server) leaves `epoch` out. */
@@ -258,7 +238,6 @@ enum command_type {
   CMD_DELETE,
   CMD_INJECT,
   CMD_DROP_SOCKET,
-  CMD_RESOLVED, /* token: the numeric address, or NULL; count: the attempt */
   CMD_STOP
 };
 
@@ -293,11 +272,7 @@ struct otc_global {
   pthread_cond_t callback_done;
   pthread_cond_t state_changed;   /* state left STOPPING */
   enum library_state state;       /* lock */
-#ifdef OTC_TRANSPORT_UV
   struct uv_loop_s* loop;         /* set while UP or STOPPING */
-#else
-  struct lws_context* context;    /* set while UP or STOPPING */
-#endif
   pthread_t thread;
   struct command* queue_head;     /* lock */
   struct command* queue_tail;     /* lock */
@@ -332,19 +307,8 @@ struct command* command_new(enum command_type type, struct session* session);
  * library thread) and posts its preallocated delete. Needs otc_g.lock held. */
 void session_delete_locked(struct session* session);
 
-/* --- resolve.c: host names, off the library thread ------------------------ */
-
-bool resolve_is_numeric(const char* host);
-/* Resolves the session's server host for its attempt `resolve_attempt`; the
- * answer comes back as CMD_RESOLVED. False when out of memory. */
-bool resolve_request(struct session* s);
-/* Stops the resolver thread (waiting for a lookup in progress) and refuses
- * requests until resolve_allow() (otc_destroy / otc_init). */
-void resolve_stop(void);
-void resolve_allow(void);
-
 /* --- sessions: the public side (session.c) and the library thread's
- * (engine.c, callbacks.c, messages.c, commands.c; see engine.h) */
+ * (life.c, transport.c, callbacks.c, messages.c, commands.c; see engine.h) */
 
 enum session_phase {
   PHASE_IDLE,         /* no connection wanted */
@@ -388,12 +352,8 @@ struct session {
   /* Library thread only. */
   enum session_phase phase;
   enum socket_state socket;
-#ifdef OTC_TRANSPORT_UV
   struct wsconn* conn; /* the WebSocket (wsconn.c), or NULL */
-  struct lookup* lookup; /* a name lookup in progress (engine_uv.c), or NULL */
-#else
-  struct lws* wsi;
-#endif
+  struct lookup* lookup; /* a name lookup in progress (transport.c), or NULL */
   bool announced; /* on_connected was delivered in this connection cycle */
   bool resuming;  /* the current socket sent `resume` */
   bool resume_rejected; /* the server forgot us: next attempt is a new `connect` */
@@ -403,20 +363,16 @@ struct session {
   int64_t epoch;    /* of the last `connected`; 0 from a v1 server */
   int protocol;     /* negotiated on the current connection: 1 or 2 (no client pings) */
   int retry_after_ms; /* the server's hint from its last error, for the next retry */
-  uint32_t resolve_attempt; /* which open_socket() a CMD_RESOLVED answers */
   otc_usec connect_started; /* when otc_session_connect's attempt began */
   bool in_batch;    /* on_batch_begin delivered, on_batch_end due */
   bool leave_by_resume; /* disconnecting while reconnecting: resume, then close */
   bool leaving; /* deleted, still leaving by resume (life.c) */
   struct session* next_leaving;
   struct roster roster;
-  char* outgoing; /* connect/resume frame waiting for writability (LWS_PRE first) */
+  char* outgoing; /* connect/resume frame waiting to be sent */
   size_t outgoing_length;
   bool ping_due;
   bool close_due;
-  char* incoming; /* the message being received, over several fragments */
-  size_t incoming_length;
-  size_t incoming_capacity;
   otc_usec last_received;
   bool silence_rechecked; /* the deadline passed once; the next pass decides */
   otc_usec next_ping;
@@ -427,17 +383,9 @@ struct session {
   struct otc_timer give_up_timer;
 };
 
-/* On the library thread (commands.c, engine.c). */
+/* On the library thread (commands.c, life.c). */
 
 void session_run_command(struct command* command);
-#ifndef OTC_TRANSPORT_UV
-int session_lws_callback(struct lws* wsi, enum lws_callback_reasons reason,
-                         void* in, size_t len);
-#endif
-/* Frees the library-wide receive buffer; when the loop has stopped. */
-void session_release_buffers(void);
-/* Number of deleted sessions whose sockets still close gracefully. */
-int session_closing_orphans(void);
 /* Deleted sessions still leaving by resume (life.c), and dropping them all
  * when the loop stops. */
 int sessions_leaving(void);

@@ -1,7 +1,7 @@
 /* A session's life, whatever carries its bytes: the heartbeat and silence
  * check, reconnection with backoff and jitter, giving up, ending a cycle,
  * sending connect or resume on a new socket, deleting. The sockets themselves
- * are engine.c's (libwebsockets) or engine_uv.c's (libuv + wslay). */
+ * are transport.c's. */
 
 #include "engine.h"
 
@@ -73,14 +73,6 @@ static bool silence_confirmed(struct session* s) {
   }
   if (socket_has_unread_bytes(s)) {
     s->last_received = otc_now_us(); /* bytes from the server are life */
-    s->silence_rechecked = false;
-    return false;
-  }
-  int64_t quiet_ms = socket_ms_since_data(s);
-  if (s->phase == PHASE_CONNECTED && quiet_ms >= 0 &&
-      quiet_ms < s->settings.heartbeat_timeout_ms) {
-    /* Read already, but bytes came: pings answered inside the transport. */
-    s->last_received = otc_now_us() - ms((int)quiet_ms);
     s->silence_rechecked = false;
     return false;
   }

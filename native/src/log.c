@@ -68,27 +68,3 @@ void otc_log(enum otc_log_level level, const char* format, ...) {
     fprintf(stderr, "otc %s: %s\n", level_name(level), message);
   }
 }
-
-#ifndef OTC_TRANSPORT_UV
-/* libwebsockets' errors are mostly expected network failures for us (a refused
- * reconnection attempt), so each of its levels maps one step down. */
-static void lws_log_line(int lws_level, const char* line) {
-  enum otc_log_level level = OTC_LOG_LEVEL_DEBUG;
-  if (lws_level & LLL_ERR) {
-    level = OTC_LOG_LEVEL_WARN;
-  } else if (lws_level & LLL_WARN) {
-    level = OTC_LOG_LEVEL_INFO;
-  }
-  size_t length = strlen(line);
-  while (length > 0 && (line[length - 1] == '\n' || line[length - 1] == '\r')) {
-    length--;
-  }
-  otc_log(level, "lws: %.*s", (int)length, line);
-}
-
-/* OTC_LWS_LOG=<mask> (LLL_* bits) shows more of libwebsockets' log, for diagnosis. */
-void otc_log_route_lws(void) {
-  const char* mask = getenv("OTC_LWS_LOG");
-  lws_set_log_level(mask ? atoi(mask) : (LLL_ERR | LLL_WARN), lws_log_line);
-}
-#endif

@@ -1,11 +1,15 @@
-/* The library thread: one libwebsockets context and event loop shared by all
- * sessions, the command queue that other threads post to, and the library
- * state machine (otc_init / otc_destroy). */
+/* The library thread on libuv: one uv_loop shared by all sessions, the
+ * command queue that other threads post to (woken by a uv_async), and the
+ * library state machine (otc_init / otc_destroy). */
 
 #include "internal.h"
 
+#include "wsconn.h"
+
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 struct otc_global otc_g = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -16,37 +20,18 @@ struct otc_global otc_g = {
 };
 
 /* How long otc_destroy() lets deleted sessions finish their close handshakes. */
-#define STOP_GRACE_US (1000 * LWS_US_PER_MS)
+#define STOP_GRACE_US (1000 * OTC_US_PER_MS)
 
 static _Thread_local bool is_library_thread;
 
 /* Loop-thread state. */
 static bool stop_requested;
-static lws_usec_t stop_deadline;
-static lws_sorted_usec_list_t stop_wakeup;
+static otc_usec stop_deadline;
+static uv_async_t wakeup;     /* commands are queued */
+static uv_timer_t stop_check; /* while stopping: are the orphans done? */
 
 bool on_library_thread(void) {
   return is_library_thread;
-}
-
-/* --- time and timers -------------------------------------------------------- */
-
-otc_usec otc_now_us(void) {
-  return (otc_usec)lws_now_usecs();
-}
-
-static void timer_fired(lws_sorted_usec_list_t* sul) {
-  struct otc_timer* timer = OTC_CONTAINER_OF(sul, struct otc_timer, sul);
-  timer->fn(timer);
-}
-
-void timer_schedule(struct otc_timer* timer, otc_timer_fn fn, otc_usec delay) {
-  timer->fn = fn;
-  lws_sul_schedule(otc_g.context, 0, &timer->sul, timer_fired, (lws_usec_t)delay);
-}
-
-void timer_cancel(struct otc_timer* timer) {
-  lws_sul_cancel(&timer->sul);
 }
 
 /* --- commands ------------------------------------------------------------- */
@@ -77,7 +62,7 @@ void post_command_locked(struct command* command) {
     otc_g.queue_head = command;
   }
   otc_g.queue_tail = command;
-  lws_cancel_service(otc_g.context);
+  uv_async_send(&wakeup);
 }
 
 static struct command* take_commands(void) {
@@ -89,59 +74,71 @@ static struct command* take_commands(void) {
   return commands;
 }
 
-static void stop_wakeup_fired(lws_sorted_usec_list_t* sul) {
-  (void)sul; /* only makes lws_service() return */
+static bool loop_should_stop(void) {
+  return stop_requested && ((wsconn_orphans() == 0 && sessions_leaving() == 0) ||
+                            otc_now_us() >= stop_deadline);
 }
 
-static void run_commands(void) {
+static void check_stop(uv_timer_t* timer) {
+  if (loop_should_stop()) {
+    uv_stop(timer->loop);
+  }
+}
+
+static void run_commands(uv_async_t* async) {
   struct command* command = take_commands();
   while (command) {
     struct command* next = command->next;
     if (command->type == CMD_STOP) {
       stop_requested = true;
-      stop_deadline = lws_now_usecs() + STOP_GRACE_US;
-      lws_sul_schedule(otc_g.context, 0, &stop_wakeup, stop_wakeup_fired,
-                       STOP_GRACE_US);
+      stop_deadline = otc_now_us() + STOP_GRACE_US;
+      uv_timer_start(&stop_check, check_stop, 0, 10);
     } else {
       session_run_command(command);
     }
     command_free(command);
     command = next;
   }
+  (void)async;
 }
 
-static int protocol_callback(struct lws* wsi, enum lws_callback_reasons reason,
-                             void* user, void* in, size_t len) {
-  (void)user;
-  if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
-    run_commands();
-    return 0;
+static void close_handle(uv_handle_t* handle, void* unused) {
+  (void)unused;
+  if (!uv_is_closing(handle)) {
+    uv_close(handle, NULL);
   }
-  return session_lws_callback(wsi, reason, in, len);
-}
-
-static const struct lws_protocols protocols[] = {
-    {.name = "rollcall", .callback = protocol_callback, .rx_buffer_size = 65536},
-    {0},
-};
-
-static bool loop_should_stop(void) {
-  return stop_requested &&
-         (session_closing_orphans() == 0 || lws_now_usecs() >= stop_deadline);
 }
 
 static void* loop_main(void* unused) {
   (void)unused;
   is_library_thread = true;
-  while (!loop_should_stop()) {
-    lws_service(otc_g.context, 0);
-  }
-  lws_sul_cancel(&stop_wakeup);
-  session_release_buffers();
+  uv_run(otc_g.loop, UV_RUN_DEFAULT);
+  /* Stopped: orphans and leaving sessions past their grace are dropped,
+   * every handle closed; a name lookup in progress is waited for (libuv
+   * cannot cancel it). */
+  wsconn_abort_orphans();
+  abort_leaving_sessions();
+  wheel_stop();
+  uv_walk(otc_g.loop, close_handle, NULL);
+  uv_run(otc_g.loop, UV_RUN_DEFAULT);
   return NULL;
 }
 
 /* --- init / destroy ------------------------------------------------------- */
+
+/* The library thread (and libuv's pool threads, which it starts) runs with
+ * SIGPIPE blocked: a write to a socket that the server reset then fails with
+ * EPIPE instead of killing an application that does not ignore SIGPIPE, and
+ * the application's own signal disposition is left alone. */
+static bool start_library_thread(void) {
+  sigset_t pipe_only, previous;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+  bool started = pthread_create(&otc_g.thread, NULL, loop_main, NULL) == 0;
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  return started;
+}
 
 otc_status otc_init(void* reserved) {
   if (reserved) {
@@ -158,25 +155,24 @@ otc_status otc_init(void* reserved) {
     pthread_mutex_unlock(&otc_g.lock);
     return OTC_ERROR_INVALID_STATE;
   }
-  otc_log_route_lws();
-  resolve_allow();
-  struct lws_context_creation_info info;
-  memset(&info, 0, sizeof info);
-  info.port = CONTEXT_PORT_NO_LISTEN;
-  info.protocols = protocols;
-  info.gid = -1;
-  info.uid = -1;
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  otc_g.context = lws_create_context(&info);
-  if (!otc_g.context) {
+  static uv_loop_t loop;
+  if (uv_loop_init(&loop) != 0 || !wsconn_global_init()) {
+    wsconn_global_free();
     pthread_mutex_unlock(&otc_g.lock);
     otc_log(OTC_LOG_LEVEL_ERROR, "otc_init: cannot create the event loop");
     return OTC_ERROR;
   }
+  otc_g.loop = &loop;
+  uv_async_init(&loop, &wakeup, run_commands);
+  uv_timer_init(&loop, &stop_check);
+  wheel_start();
   stop_requested = false;
-  if (pthread_create(&otc_g.thread, NULL, loop_main, NULL) != 0) {
-    lws_context_destroy(otc_g.context);
-    otc_g.context = NULL;
+  if (!start_library_thread()) {
+    uv_walk(&loop, close_handle, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    wsconn_global_free();
+    otc_g.loop = NULL;
     pthread_mutex_unlock(&otc_g.lock);
     otc_log(OTC_LOG_LEVEL_ERROR, "otc_init: cannot start the library thread");
     return OTC_ERROR;
@@ -220,9 +216,6 @@ otc_status otc_destroy(void) {
   for (struct session* session; (session = handle_any()) != NULL;) {
     session_delete_locked(session);
   }
-  pthread_mutex_unlock(&otc_g.lock);
-  resolve_stop(); /* its answers find no session now */
-  pthread_mutex_lock(&otc_g.lock);
   stop_command.next = NULL;
   post_command_locked(&stop_command);
   pthread_mutex_unlock(&otc_g.lock);
@@ -233,10 +226,11 @@ otc_status otc_destroy(void) {
     command_free(left);
     left = next;
   }
-  lws_context_destroy(otc_g.context);
+  uv_loop_close(otc_g.loop);
+  wsconn_global_free();
 
   pthread_mutex_lock(&otc_g.lock);
-  otc_g.context = NULL;
+  otc_g.loop = NULL;
   handle_table_release();
   otc_g.state = LIBRARY_DOWN;
   pthread_cond_broadcast(&otc_g.state_changed);

@@ -1,6 +1,6 @@
 /* The public session functions. They may run on any thread: they check the
  * handle and the state under otc_g.lock and post commands to the library
- * thread (engine.c), which owns everything else. */
+ * thread (engine.h), which owns everything else. */
 
 #include "internal.h"
 

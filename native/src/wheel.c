@@ -1,7 +1,7 @@
-/* One timer for every session (libuv transport): a hashed timer wheel of
+/* One timer for every session: a hashed timer wheel of
  * 10 ms slots driven by a single uv_timer. Arming, moving and cancelling a
- * timer is O(1) whatever the number of sessions (libwebsockets kept one
- * sorted list, linear per insert); a tick looks at one slot. Timers fire at
+ * timer is O(1) whatever the number of sessions (libwebsockets, the old
+ * transport, kept one sorted list, linear per insert); a tick looks at one slot. Timers fire at
  * or after their due time, at most one tick late. Library thread only. */
 
 #include "internal.h"

@@ -41,8 +41,8 @@ struct frame_writer {
 };
 
 static bool writer_start(struct frame_writer* w, size_t capacity) {
-  w->frame = otc_malloc(OTC_FRAME_PRE + capacity + 1);
-  w->out = w->frame ? w->frame + OTC_FRAME_PRE : NULL;
+  w->frame = otc_malloc(capacity + 1);
+  w->out = w->frame;
   return w->frame != NULL;
 }
 
@@ -68,7 +68,7 @@ static void put_integer(struct frame_writer* w, const char* name, int64_t value)
 static char* writer_finish(struct frame_writer* w, size_t* length) {
   put_raw(w, "}");
   *w->out = '\0';
-  *length = (size_t)(w->out - (w->frame + OTC_FRAME_PRE));
+  *length = (size_t)(w->out - w->frame);
   return w->frame;
 }
 

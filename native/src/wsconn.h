@@ -57,7 +57,7 @@ void wsconn_release(struct wsconn* c);
 /* Whether bytes wait in the kernel that the loop has not read. */
 bool wsconn_has_unread_bytes(const struct wsconn* c);
 
-/* For the loop (uv_loop.c): TLS settings at otc_init, and sockets of deleted
+/* For the loop (loop.c): TLS settings at otc_init, and sockets of deleted
  * sessions still closing gracefully. */
 bool wsconn_global_init(void);
 void wsconn_global_free(void);

@@ -1,5 +1,5 @@
-/* A resolver that takes 3 s (this program's own getaddrinfo, which libotc and
- * libwebsockets call instead of libc's) must not stall other sessions: name
+/* A resolver that takes 3 s (this program's own getaddrinfo, which libuv's
+ * thread pool calls instead of libc's) must not stall other sessions: name
  * lookups run off the library thread. Before, the library thread sat in
  * getaddrinfo and every session's heartbeats stopped (the server dropped
  * them for silence). */

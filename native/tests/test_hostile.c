@@ -1,11 +1,12 @@
-/* A hostile server: a small libwebsockets server in this process answers the
+/* A hostile server: a scripted server in this process (fake_server.h) answers the
  * client's first frame with garbage, huge or malformed messages. Each must
  * end in on_error (2001), never a crash, a hang or unbounded memory. It also
  * checks the seq rules (stale events ignored, no duplicate, no ghost). */
 
 #include "support.h"
 
-#include <libwebsockets.h>
+#include "fake_server.h"
+
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -25,8 +26,6 @@ enum mode {
 };
 
 static atomic_int mode;
-static atomic_bool stop_requested;
-static struct lws_context* server_context;
 
 #define HUGE_FRAGMENT (1024 * 1024)
 #define HUGE_FRAGMENTS 20 /* 20 MiB: over the client's 16 MiB bound */
@@ -82,16 +81,13 @@ static const char seq_events_frame[] =
     "{\"seq\":16,\"type\":\"connectionDestroyed\",\"reason\":\"forceDisconnected\",\"connection\":{\"id\":\"A\",\"data\":\"a\",\"creationTime\":2}}"
     "]}";
 
-static int send_text(struct lws* wsi, const char* text, size_t length, int flags) {
-  unsigned char* buffer = malloc(LWS_PRE + length);
-  memcpy(buffer + LWS_PRE, text, length);
-  int written = lws_write(wsi, buffer + LWS_PRE, length, (enum lws_write_protocol)flags);
-  free(buffer);
-  return written < 0 ? -1 : 0;
+static int send_text(struct fake_peer* conn, const char* text, size_t length,
+                     enum fake_opcode opcode, bool fin) {
+  return fake_peer_send(conn, opcode, fin, text, length) ? 0 : -1;
 }
 
-static int send_string(struct lws* wsi, const char* text) {
-  return send_text(wsi, text, strlen(text), LWS_WRITE_TEXT);
+static int send_string(struct fake_peer* conn, const char* text) {
+  return send_text(conn, text, strlen(text), FAKE_TEXT, true);
 }
 
 static char* nested_json(int depth) {
@@ -104,21 +100,21 @@ static char* nested_json(int depth) {
 }
 
 /* Sends this mode's next message; returns -1 to close, 1 when more follow. */
-static int send_next(struct lws* wsi, struct peer* peer) {
+static int send_next(struct fake_peer* conn, struct peer* peer) {
   int step = peer->step++;
   switch (peer->mode) {
     case MODE_GARBAGE:
-      return step == 0 ? send_string(wsi, "this is { not json") : 0;
+      return step == 0 ? send_string(conn, "this is { not json") : 0;
     case MODE_NO_TYPE:
-      return step == 0 ? send_string(wsi, "{\"hello\":1}") : 0;
+      return step == 0 ? send_string(conn, "{\"hello\":1}") : 0;
     case MODE_BINARY:
-      return step == 0 ? send_text(wsi, "\x01\x02\x03", 3, LWS_WRITE_BINARY) : 0;
+      return step == 0 ? send_text(conn, "\x01\x02\x03", 3, FAKE_BINARY, true) : 0;
     case MODE_NESTED: {
       if (step > 0) {
         return 0;
       }
       char* text = nested_json(100000);
-      int result = send_string(wsi, text);
+      int result = send_string(conn, text);
       free(text);
       return result;
     }
@@ -128,32 +124,29 @@ static int send_next(struct lws* wsi, struct peer* peer) {
       }
       char* chunk = malloc(HUGE_FRAGMENT);
       memset(chunk, 'a', HUGE_FRAGMENT);
-      int flags = step == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION;
-      if (step < HUGE_FRAGMENTS - 1) {
-        flags |= LWS_WRITE_NO_FIN;
-      }
-      int result = send_text(wsi, chunk, HUGE_FRAGMENT, flags);
+      int result = send_text(conn, chunk, HUGE_FRAGMENT, step == 0 ? FAKE_TEXT : FAKE_CONTINUATION,
+                             step == HUGE_FRAGMENTS - 1);
       free(chunk);
       return result < 0 ? -1 : 1;
     }
     case MODE_BAD_CONNECTED:
-      return step == 0 ? send_string(wsi, "{\"type\":\"connected\",\"connection\":{\"id\":5}}") : 0;
+      return step == 0 ? send_string(conn, "{\"type\":\"connected\",\"connection\":{\"id\":5}}") : 0;
     case MODE_BAD_EVENTS:
       if (step == 0) {
-        return send_string(wsi, connected_frame) < 0 ? -1 : 1;
+        return send_string(conn, connected_frame) < 0 ? -1 : 1;
       }
-      return step == 1 ? send_string(wsi, "{\"type\":\"events\",\"events\":[{\"seq\":\"x\"}]}") : 0;
+      return step == 1 ? send_string(conn, "{\"type\":\"events\",\"events\":[{\"seq\":\"x\"}]}") : 0;
     case MODE_SEQ_RULES:
       if (step == 0) {
-        return send_string(wsi, connected_frame) < 0 ? -1 : 1;
+        return send_string(conn, connected_frame) < 0 ? -1 : 1;
       }
-      return step == 1 ? send_string(wsi, seq_events_frame) : 0;
+      return step == 1 ? send_string(conn, seq_events_frame) : 0;
     case MODE_ERROR_FRAME:
-      return step == 0 ? send_string(wsi, "{\"type\":\"error\",\"code\":1027,\"message\":\"full\"}")
+      return step == 0 ? send_string(conn, "{\"type\":\"error\",\"code\":1027,\"message\":\"full\"}")
                        : 0;
     case MODE_AMPLIFY: {
       if (step == 0) {
-        return send_string(wsi, connected_frame) < 0 ? -1 : 1;
+        return send_string(conn, connected_frame) < 0 ? -1 : 1;
       }
       size_t offset = (size_t)(step - 1) * AMPLIFY_FRAGMENT;
       if (offset >= AMPLIFY_BYTES) {
@@ -161,11 +154,9 @@ static int send_next(struct lws* wsi, struct peer* peer) {
       }
       size_t length = AMPLIFY_BYTES - offset < AMPLIFY_FRAGMENT ? AMPLIFY_BYTES - offset
                                                                 : AMPLIFY_FRAGMENT;
-      int flags = offset == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION;
-      if (offset + length < AMPLIFY_BYTES) {
-        flags |= LWS_WRITE_NO_FIN;
-      }
-      return send_text(wsi, amplify_frame + offset, length, flags) < 0 ? -1 : 1;
+      return send_text(conn, amplify_frame + offset, length,
+                       offset == 0 ? FAKE_TEXT : FAKE_CONTINUATION,
+                       offset + length == AMPLIFY_BYTES) < 0 ? -1 : 1;
     }
     case MODE_SILENT:
     default:
@@ -173,75 +164,31 @@ static int send_next(struct lws* wsi, struct peer* peer) {
   }
 }
 
-static int server_callback(struct lws* wsi, enum lws_callback_reasons reason, void* user,
-                           void* in, size_t len) {
-  (void)in;
-  (void)len;
-  struct peer* peer = user;
-  switch (reason) {
-    case LWS_CALLBACK_ESTABLISHED:
-      memset(peer, 0, sizeof *peer);
-      peer->mode = (enum mode)atomic_load(&mode);
-      atomic_fetch_add(&established, 1);
-      break;
-    case LWS_CALLBACK_RECEIVE:
-      if (!peer->started) {
-        peer->started = true;
-        lws_callback_on_writable(wsi);
-      }
-      break;
-    case LWS_CALLBACK_SERVER_WRITEABLE: {
-      int result = send_next(wsi, peer);
-      if (result < 0) {
-        return -1;
-      }
-      if (result > 0) {
-        lws_callback_on_writable(wsi);
-      }
-      break;
-    }
-    default:
-      break;
+static void peer_opened(struct fake_peer* conn) {
+  struct peer* peer = fake_peer_state(conn);
+  peer->mode = (enum mode)atomic_load(&mode);
+  atomic_fetch_add(&established, 1);
+}
+
+/* The client's first frame starts this mode's messages; a failed send closes. */
+static void peer_message(struct fake_peer* conn, const char* text, size_t length) {
+  (void)text;
+  (void)length;
+  struct peer* peer = fake_peer_state(conn);
+  if (peer->started) {
+    return;
   }
-  return 0;
-}
-
-static const struct lws_protocols server_protocols[] = {
-    {.name = "hostile", .callback = server_callback, .per_session_data_size = sizeof(struct peer),
-     .rx_buffer_size = 65536},
-    {0},
-};
-
-static void* server_main(void* unused) {
-  (void)unused;
-  while (!atomic_load(&stop_requested)) {
-    lws_service(server_context, 0);
+  peer->started = true;
+  int result;
+  while ((result = send_next(conn, peer)) > 0) {
   }
-  return NULL;
+  if (result < 0) {
+    fake_peer_close(conn);
+  }
 }
 
-static int start_server(pthread_t* thread) {
-  struct lws_context_creation_info info;
-  memset(&info, 0, sizeof info);
-  info.port = 0;
-  info.iface = "127.0.0.1";
-  info.protocols = server_protocols;
-  info.gid = -1;
-  info.uid = -1;
-  server_context = lws_create_context(&info);
-  REQUIRE(server_context, "server context");
-  int port = lws_get_vhost_listen_port(lws_get_vhost_by_name(server_context, "default"));
-  REQUIRE(port > 0, "listen port");
-  REQUIRE(pthread_create(thread, NULL, server_main, NULL) == 0, "server thread");
-  return port;
-}
-
-static void stop_server(pthread_t thread) {
-  atomic_store(&stop_requested, true);
-  lws_cancel_service(server_context);
-  pthread_join(thread, NULL);
-  lws_context_destroy(server_context);
-}
+static const struct fake_script hostile_script = {
+    .opened = peer_opened, .message = peer_message, .state_size = sizeof(struct peer)};
 
 static otc_session* start_client(int port, struct recorder* r) {
   otc_session_settings* settings = otc_session_settings_new();
@@ -391,8 +338,8 @@ static void test_amplification(int port) {
 }
 
 int main(void) {
-  pthread_t thread;
-  int port = start_server(&thread);
+  struct fake_server* server = fake_server_start(&hostile_script);
+  int port = fake_server_port(server);
   REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
   test_amplification(port);
   const int bad = OTC_SESSION_UNEXPECTED_GET_SESSION_INFO_REPONSE;
@@ -410,7 +357,7 @@ int main(void) {
   test_seq_rules(port);
   finish_attempt(&silent, OTC_SESSION_CONNECTION_TIMED_OUT, 20000);
   REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
-  stop_server(thread);
+  fake_server_stop(server);
 
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);

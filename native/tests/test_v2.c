@@ -11,7 +11,8 @@
 #define _DEFAULT_SOURCE /* struct tcp_info */
 #include "support.h"
 
-#include <libwebsockets.h>
+#include "fake_server.h"
+
 #include <netinet/in.h>
 #include <linux/tcp.h> /* tcpi_bytes_received */
 #include <stdatomic.h>
@@ -21,8 +22,6 @@
 enum scenario { PINGS, REPLAY, TOMBSTONE, RETRY, REFUSED, REJOIN, REVOKED };
 
 static atomic_int scenario;
-static atomic_bool stop_requested;
-static struct lws_context* server_context;
 
 /* First frames (connect or resume) the server got, in order. */
 static pthread_mutex_t frames_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,11 +55,12 @@ static atomic_int server_fd;
 
 struct peer {
   const char* out[4]; /* frames to send, in order */
-  int sent;
   bool close_after; /* close once `out` is sent */
-  bool pinging;
-  bool ping_due;
+  bool pinging;     /* a ping every PING_MS after `out` */
+  int64_t next_ping_ms;
 };
+
+#define PING_MS 250
 
 static void script(struct peer* peer, int k) {
   switch ((enum scenario)atomic_load(&scenario)) {
@@ -102,75 +102,48 @@ static void script(struct peer* peer, int k) {
   }
 }
 
-static int server_callback(struct lws* wsi, enum lws_callback_reasons reason, void* user,
-                           void* in, size_t len) {
-  struct peer* peer = user;
-  switch (reason) {
-    case LWS_CALLBACK_ESTABLISHED:
-      memset(peer, 0, sizeof *peer);
-      atomic_store(&server_fd, (int)lws_get_socket_fd(wsi));
-      break;
-    case LWS_CALLBACK_RECEIVE: {
-      if (peer->out[0]) {
-        break; /* only the first frame is scripted */
-      }
-      pthread_mutex_lock(&frames_lock);
-      int k = frame_count;
-      if (frame_count < 8) {
-        snprintf(frames[frame_count], sizeof frames[0], "%.*s", (int)len, (const char*)in);
-        frame_at_ms[frame_count++] = now_ms();
-      }
-      pthread_mutex_unlock(&frames_lock);
-      script(peer, k);
-      lws_callback_on_writable(wsi);
-      break;
-    }
-    case LWS_CALLBACK_TIMER:
-      peer->ping_due = true;
-      lws_callback_on_writable(wsi);
-      lws_set_timer_usecs(wsi, 250 * LWS_US_PER_MS);
-      break;
-    case LWS_CALLBACK_SERVER_WRITEABLE: {
-      unsigned char buffer[LWS_PRE + 1024];
-      if (peer->ping_due) {
-        peer->ping_due = false;
-        atomic_fetch_add(&pings, 1);
-        return lws_write(wsi, buffer + LWS_PRE, 0, LWS_WRITE_PING) < 0 ? -1 : 0;
-      }
-      if (peer->sent < 4 && peer->out[peer->sent]) {
-        const char* text = peer->out[peer->sent++];
-        size_t n = strlen(text);
-        memcpy(buffer + LWS_PRE, text, n);
-        if (lws_write(wsi, buffer + LWS_PRE, n, LWS_WRITE_TEXT) < 0) {
-          return -1;
-        }
-        lws_callback_on_writable(wsi);
-        if (peer->pinging && peer->sent == 1) {
-          lws_set_timer_usecs(wsi, 250 * LWS_US_PER_MS);
-        }
-        return 0;
-      }
-      return peer->close_after ? -1 : 0;
-    }
-    default:
-      break;
-  }
-  return 0;
+static void peer_opened(struct fake_peer* conn) {
+  atomic_store(&server_fd, fake_peer_fd(conn));
 }
 
-static const struct lws_protocols server_protocols[] = {
-    {.name = "v2", .callback = server_callback, .per_session_data_size = sizeof(struct peer),
-     .rx_buffer_size = 4096},
-    {0},
-};
-
-static void* server_main(void* unused) {
-  (void)unused;
-  while (!atomic_load(&stop_requested)) {
-    lws_service(server_context, 0);
+static void peer_message(struct fake_peer* conn, const char* text, size_t length) {
+  struct peer* peer = fake_peer_state(conn);
+  if (peer->out[0]) {
+    return; /* only the first frame is scripted */
   }
-  return NULL;
+  pthread_mutex_lock(&frames_lock);
+  int k = frame_count;
+  if (frame_count < 8) {
+    snprintf(frames[frame_count], sizeof frames[0], "%.*s", (int)length, text);
+    frame_at_ms[frame_count++] = now_ms();
+  }
+  pthread_mutex_unlock(&frames_lock);
+  script(peer, k);
+  for (int i = 0; i < 4 && peer->out[i]; i++) {
+    if (!fake_peer_send_text(conn, peer->out[i])) {
+      return;
+    }
+  }
+  peer->next_ping_ms = now_ms() + PING_MS;
+  if (peer->close_after) {
+    fake_peer_close(conn);
+  }
 }
+
+static void peer_tick(struct fake_peer* conn) {
+  struct peer* peer = fake_peer_state(conn);
+  if (peer->pinging && now_ms() >= peer->next_ping_ms) {
+    peer->next_ping_ms = now_ms() + PING_MS;
+    atomic_fetch_add(&pings, 1);
+    fake_peer_send(conn, FAKE_PING, true, NULL, 0);
+  }
+}
+
+static const struct fake_script v2_script = {.opened = peer_opened,
+                                             .message = peer_message,
+                                             .tick = peer_tick,
+                                             .tick_ms = 10,
+                                             .state_size = sizeof(struct peer)};
 
 static void frame(int index, char* out) {
   pthread_mutex_lock(&frames_lock);
@@ -228,7 +201,7 @@ static uint64_t server_bytes_received(void) {
 
 /* Only the server pings; the client answers and stays connected, and sends
  * nothing else: an empty masked pong is 6 bytes, so 6 per ping at most.
- * (libwebsockets' server side does not report pongs, hence TCP_INFO.) */
+ * (Counted by the kernel, TCP_INFO: every byte the client sent.) */
 static void test_pings(int port) {
   struct recorder r;
   otc_session* session = start(port, &r, PINGS);
@@ -476,19 +449,8 @@ static void test_rejoin_hides_old_self(int port) {
 }
 
 int main(void) {
-  struct lws_context_creation_info info;
-  memset(&info, 0, sizeof info);
-  info.port = 0;
-  info.iface = "127.0.0.1";
-  info.protocols = server_protocols;
-  info.gid = -1;
-  info.uid = -1;
-  lws_set_log_level(LLL_ERR, NULL);
-  server_context = lws_create_context(&info);
-  REQUIRE(server_context, "server context");
-  int port = lws_get_vhost_listen_port(lws_get_vhost_by_name(server_context, "default"));
-  pthread_t thread;
-  REQUIRE(pthread_create(&thread, NULL, server_main, NULL) == 0, "server thread");
+  struct fake_server* server = fake_server_start(&v2_script);
+  int port = fake_server_port(server);
   REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
   test_pings(port);
   test_replay(port);
@@ -502,10 +464,7 @@ int main(void) {
   test_rejoin_hides_old_self(port);
   test_connect_after_end(port);
   REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
-  atomic_store(&stop_requested, true);
-  lws_cancel_service(server_context);
-  pthread_join(thread, NULL);
-  lws_context_destroy(server_context);
+  fake_server_stop(server);
   printf("v2 tests passed\n");
   return 0;
 }

@@ -9,7 +9,7 @@
  *
  * Threading model (see also docs/libotc.md):
  *  - otc_init() starts ONE internal thread (the "library thread") with one
- *    libwebsockets event loop; every session of the process shares it.
+ *    libuv event loop; every session of the process shares it.
  *  - Every public function may be called from any thread. Functions that act
  *    on a session post a command to the library thread and return at once.
  *  - Session callbacks run only on the library thread, one at a time.

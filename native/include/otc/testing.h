@@ -30,7 +30,7 @@ OTC_API otc_status otc_session_test_inject_connection_events(otc_session* sessio
 
 /*
  * Makes libotc's n-th allocation from now fail (n >= 1), once; 0 turns it
- * off. Counts libotc's own allocations only (not those of libwebsockets or
+ * off. Counts libotc's own allocations only (not those of libuv, wslay or
  * OpenSSL), process-wide, from any thread. For out-of-memory tests.
  */
 OTC_API void otc_test_fail_allocation(long n);

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class JarAloneIT {
     private static final String NATIVE_DIR = "org/rollcall/binding/linux-x86_64/";
     private static final List<String> SHIPPED = List.of(
-            "libjniotc.so", "libotc.so.0", "libuv.so.1", "libwslay.so.1", "libcjson.so.1");
+            "libjniotc.so", "libotc.so.0", "libuv.so.1", "libwslay.so.1");
 
     private final Path jar = Paths.get(System.getProperty("rollcall.jar"));
     private final Path runtimeDeps = Paths.get(System.getProperty("rollcall.runtimeDeps"));
@@ -69,7 +69,7 @@ class JarAloneIT {
     /**
      * Proves the bundled libraries were loaded, not only extracted: a probe run from the jar alone
      * lists the shared objects mapped into its process (/proc/self/maps). Where a private mount
-     * namespace is allowed (root, as in CI), the system's copies of libuv, libwslay and libcjson are
+     * namespace is allowed (root, as in CI), the system's copies of libuv and libwslay are
      * masked (bind-mounted over by an empty file), so a load from the system would fail outright.
      */
     @Test
@@ -99,7 +99,7 @@ class JarAloneIT {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         String run = java + " -Dorg.bytedeco.javacpp.cachedir=" + cache + " -cp '" + app + "/*' " + probe;
         List<String> masked = new ArrayList<>();
-        for (String lib : List.of("libuv.so.1", "libwslay.so.1", "libcjson.so.1")) {
+        for (String lib : List.of("libuv.so.1", "libwslay.so.1")) {
             Path system = Paths.get("/usr/lib/x86_64-linux-gnu", lib);
             if (Files.exists(system)) {
                 masked.add(system.toString());
@@ -127,7 +127,7 @@ class JarAloneIT {
                             + "):\n" + output);
         }
         assertTrue(output.lines().noneMatch(line -> line.startsWith("map /usr/") && (line.contains("libuv.so")
-                || line.contains("libwslay") || line.contains("libcjson") || line.contains("libotc"))), output);
+                || line.contains("libwslay") || line.contains("libotc"))), output);
     }
 
     private static boolean canUnshare() {

@@ -30,7 +30,7 @@ import org.bytedeco.javacpp.tools.InfoMapper;
         include = {"otc/base.h", "otc/connection.h", "otc/session.h"},
         define = "MODIFIED_UTF8_STRING",
         link = "otc@.0",
-        preload = {"uv@.1", "wslay@.1", "cjson@.1"}))
+        preload = {"uv@.1", "wslay@.1"}))
 public class otc implements InfoMapper {
     @Override
     public void map(InfoMap infoMap) {

@@ -1,7 +1,6 @@
-/* The libuv transport: a session's socket (a wsconn: TCP, TLS, WebSocket by
- * wslay) and its name lookups (uv_getaddrinfo on libuv's thread pool, so a
- * slow resolver stalls no session). The session's life is in life.c. The
- * libwebsockets transport's counterpart is engine.c. */
+/* The transport: a session's socket (a wsconn: TCP, TLS, WebSocket by wslay)
+ * and its name lookups (uv_getaddrinfo on libuv's thread pool, so a slow
+ * resolver stalls no session). The session's life is in life.c. */
 
 #include "engine.h"
 #include "wsconn.h"
@@ -190,15 +189,8 @@ void open_socket(struct session* s) {
   s->lookup = lookup;
 }
 
-void run_resolved(struct session* s, uint32_t attempt, const char* address) {
-  (void)s; /* lookups answer through looked_up() here */
-  (void)attempt;
-  (void)address;
-}
-
-/* Sends what is due, in the order libwebsockets' writable callback did: a
- * close due drops an unsent connect, except when leaving by resume (resume
- * first, then close). */
+/* Sends what is due: a close due drops an unsent connect, except when leaving
+ * by resume (resume first, then close). */
 void socket_flush(struct session* s) {
   if (!s->conn || s->socket != SOCKET_OPEN) {
     return;
@@ -213,7 +205,7 @@ void socket_flush(struct session* s) {
     if (s->outgoing) {
       otc_log(OTC_LOG_LEVEL_DEBUG, "session %s: sending %s", s->session_id,
               s->resuming ? "resume" : "connect");
-      ok = wsconn_send_text(s->conn, s->outgoing + OTC_FRAME_PRE, s->outgoing_length);
+      ok = wsconn_send_text(s->conn, s->outgoing, s->outgoing_length);
       free(s->outgoing);
       s->outgoing = NULL;
     }
@@ -235,9 +227,4 @@ void socket_flush(struct session* s) {
 
 bool socket_has_unread_bytes(const struct session* s) {
   return s->conn && wsconn_has_unread_bytes(s->conn);
-}
-
-int64_t socket_ms_since_data(const struct session* s) {
-  (void)s; /* every frame, pings included, is seen: no kernel figure needed */
-  return -1;
 }
