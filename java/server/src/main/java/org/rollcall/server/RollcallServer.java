@@ -48,6 +48,9 @@ import org.slf4j.LoggerFactory;
 public final class RollcallServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RollcallServer.class);
     static final String IDLE_HANDLER = "idle";
+    /** Handlers of the HTTP stage only: removed once a socket is a WebSocket (a context each, per socket). */
+    static final String ORIGIN_GATE = "origin";
+    static final String HTTP_API = "http-api";
     static final String WEBSOCKET_PATH = "/v1/ws";
     private static final int MAX_HTTP_REQUEST_BYTES = 64 * 1024;
 
@@ -229,6 +232,7 @@ public final class RollcallServer implements AutoCloseable {
     private final class Initializer extends ChannelInitializer<SocketChannel> {
         private final SslContext ssl;
         private final HttpApiHandler httpApi = new HttpApiHandler(context);
+        private final OriginGate originGate = new OriginGate(web);
         private final WebSocketServerProtocolConfig webSocketConfig = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(WEBSOCKET_PATH)
                 .checkStartsWith(true)
@@ -260,10 +264,10 @@ public final class RollcallServer implements AutoCloseable {
                     .addLast(new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES))
                     .addLast(new FrameRateLimiter(config.messageRate(), config.messageBurst()))
                     .addLast(new Liveness())
-                    .addLast(new OriginGate(web))
+                    .addLast(ORIGIN_GATE, originGate)
                     .addLast(new WebSocketServerProtocolHandler(webSocketConfig))
                     .addLast(new WebSocketFrameAggregator(config.maxFrameBytes()))
-                    .addLast(httpApi)
+                    .addLast(HTTP_API, httpApi)
                     .addLast(new WebSocketFrameHandler(context));
         }
     }

@@ -31,6 +31,8 @@ final class WebSocketFrameHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
             ctx.pipeline().remove(RollcallServer.IDLE_HANDLER);
+            ctx.pipeline().remove(RollcallServer.ORIGIN_GATE);
+            ctx.pipeline().remove(RollcallServer.HTTP_API);
             // Frames we send are whole WebSocket frames: written from the encoder's context, they
             // skip the handlers between the pipeline's tail and the encoder (see Outbox).
             ChannelHandlerContext wire = ctx.pipeline().context(WebSocketFrameEncoder.class);
