@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -46,6 +47,8 @@ final class ConnectionHandler {
     private long sinceNanos = System.nanoTime(); // the handshake, or since silent
     private long lastPingNanos;
     private long readsWhenSilent = -1;
+    private long pendingBytes; // in the socket's outbound buffer at the last tick
+    private long writtenBytes; // written to the socket by the last tick
     /** Its place in its loop's {@link Heartbeats} wheel. */
     int wheelIndex = -1;
 
@@ -154,13 +157,14 @@ final class ConnectionHandler {
     private SessionKey sessionKey(JsonNode message) throws ProtocolException {
         String apiKey = requiredText(message, "apiKey");
         String sessionId = requiredText(message, "sessionId");
-        if (!server.apps().containsKey(apiKey)) {
+        App app = server.apps().get(apiKey);
+        if (app == null) {
             throw new ProtocolException(ErrorCode.AUTHORIZATION_FAILURE, "unknown API key");
         }
         if (!Tokens.isValidSessionId(sessionId)) {
             throw new ProtocolException(ErrorCode.INVALID_SESSION, "session ID is malformed");
         }
-        return new SessionKey(apiKey, sessionId);
+        return new SessionKey(app.apiKey(), sessionId); // the app's own string, not one more copy per member
     }
 
     private void requireJoined() throws ProtocolException {
@@ -174,7 +178,12 @@ final class ConnectionHandler {
         switch (state) {
             case AWAITING_FIRST_FRAME -> {
                 if (now - sinceNanos > TimeUnit.MILLISECONDS.toNanos(config.handshakeTimeoutMs())) {
-                    onError(ErrorCode.CONNECTION_TIMED_OUT, "no connect or resume in time");
+                    // Refused with a retry hint, not timed out (1021, final to clients): the server
+                    // cannot tell a socket held open without a word from a client whose own side is
+                    // saturated (a storm that outruns the clients' CPU). The socket goes either way;
+                    // a slow client comes back later instead of failing (protocol.md).
+                    onError(ErrorCode.CONNECTION_REFUSED, "no connect or resume within "
+                            + config.handshakeTimeoutMs() + " ms; retry later");
                 }
             }
             case JOINED -> heartbeat(now);
@@ -194,6 +203,18 @@ final class ConnectionHandler {
             onSlowConsumer("outbound frames did not drain for " + config.drainTimeoutMs() + " ms");
             return;
         }
+        // Bytes were waiting in the socket's outbound buffer a tick ago (the kernel's buffers were
+        // full), and the kernel has taken some since: the peer read them. It is alive, only behind:
+        // a client catching up on a storm answers our pings late, as they wait behind the events it
+        // has not read yet. A frozen peer reads nothing (protocol.md).
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        long pending = out == null ? 0 : out.totalPendingWriteBytes();
+        long written = outbox.writtenBytes();
+        if (pendingBytes > 0 && pendingBytes + (written - writtenBytes) > pending) {
+            liveness.lastHeardNanos = now;
+        }
+        pendingBytes = pending;
+        writtenBytes = written;
         if (now - liveness.lastHeardNanos > timeoutNanos) {
             // Confirm on the next tick: a tick runs after an I/O round, which reads what a busy
             // loop left waiting in the socket. Only if that brought nothing is the peer silent.

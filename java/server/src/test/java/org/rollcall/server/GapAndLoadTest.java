@@ -10,6 +10,8 @@ import io.netty.buffer.PooledByteBufAllocator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -153,6 +155,49 @@ class GapAndLoadTest {
                     socket.close();
                 }
             }
+        }
+    }
+
+    /**
+     * A member that reads its backlog slowly and answers no ping (a storm's client: its pongs wait
+     * behind the events it has not read) is alive while it reads: it is not taken for silent, and
+     * it gets every event, the last one too.
+     */
+    @Test
+    void aSlowReaderThatKeepsReadingIsNotTakenForSilent() throws Exception {
+        ServerConfig config = Fixture.fastConfig().heartbeatIntervalMs(200).heartbeatTimeoutMs(1000)
+                .sendBufferBytes(4096).build();
+        try (Fixture fixture = new Fixture(config); RawWebSocket slow = RawWebSocket.open(fixture.port(), 4096)) {
+            String session = Fixture.newSession();
+            slow.sendText(ProtocolV2Test.connectV2(session, fixture.token(session, "slow")));
+            CompletableFuture<String> reading = CompletableFuture.supplyAsync(() -> readSlowlyUntil(slow, "the-end"));
+            String data = "x".repeat(900);
+            for (int i = 0; i < 150; i++) { // 300 KB of events for it, faster than it reads: seconds of reading
+                churn(fixture, session, data + i);
+            }
+            fixture.join(session, "the-end");
+            assertEquals("the-end", reading.get(60, TimeUnit.SECONDS));
+        }
+    }
+
+    /** Reads frame by frame, a little at a time, answering nothing; what ended the reading. */
+    private static String readSlowlyUntil(RawWebSocket socket, String marker) {
+        try {
+            while (true) {
+                RawWebSocket.Frame frame = socket.readFrame(10_000);
+                if (frame == null || frame.opcode() == RawWebSocket.CLOSE) {
+                    return "the server closed the socket";
+                }
+                if (frame.opcode() == RawWebSocket.TEXT && frame.text().contains("\"error\"")) {
+                    return frame.text();
+                }
+                if (frame.opcode() == RawWebSocket.TEXT && frame.text().contains(marker)) {
+                    return marker;
+                }
+                Thread.sleep(10);
+            }
+        } catch (Exception e) {
+            return e.toString();
         }
     }
 
