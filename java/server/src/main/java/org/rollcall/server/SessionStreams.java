@@ -202,8 +202,13 @@ final class SessionStreams {
                 ns.owner.schedule(() -> fill(ns), RETRY_MS, TimeUnit.MILLISECONDS);
                 return;
             }
-            if (!RedisReplies.text(reply.get(1)).equals("ok") || (Long) reply.get(0) != session.epoch) {
-                reset(ns, "a gap in the session's stream that its log no longer holds");
+            if ((Long) reply.get(0) != session.epoch) {
+                reset(ns, "the session's state in Redis began a new epoch");
+                dropIfIdle(ns);
+                return;
+            }
+            if (!RedisReplies.text(reply.get(1)).equals("ok")) {
+                resync(ns);
                 dropIfIdle(ns);
                 return;
             }
@@ -260,6 +265,48 @@ final class SessionStreams {
         ns.session = null;
         ns.early.clear();
         ns.held = null;
+    }
+
+    /**
+     * The node's copy of the session has a gap that the stream no longer holds, but the session
+     * lives on in Redis: this node drops its copy and closes its members' sockets without ending
+     * them, so each client resumes (through any node) into a snapshot with its own ID, and the
+     * others see nothing. A member whose client does not resume within the grace is ended then,
+     * unless it has come back to this node or moved to another one (the leave script checks the
+     * node).
+     */
+    private void resync(NodeSession ns) {
+        if (ns.session != null && !ns.session.members.isEmpty()) {
+            log.warn("session {}: a gap in the session's stream that its log no longer holds; closing this node's {}"
+                    + " sockets of it for their clients to resume", LogText.escape(ns.key.sessionId()), ns.session.members.size());
+            long graceMs = Math.max(config.graceClosedMs(), config.graceSilentMs());
+            for (Member member : new ArrayList<>(ns.session.members.values())) {
+                Outbox outbox = member.outbox;
+                Outbox silent = member.silentOutbox;
+                forget(ns, member);
+                for (Outbox socket : new Outbox[] {outbox, silent}) {
+                    if (socket != null) {
+                        socket.supersede();
+                    }
+                }
+                endUnlessBack(ns, member.id(), graceMs, 0);
+            }
+        }
+        ns.session = null;
+        ns.early.clear();
+        ns.held = null;
+    }
+
+    /** After {@code delayMs}: ends the connection in Redis unless it is this node's again (or on its way). */
+    private void endUnlessBack(NodeSession ns, String connectionId, long delayMs, int attempt) {
+        retryLoop.schedule(() -> ns.owner.execute(() -> {
+            NodeSession now = sessions.get(ns.key);
+            if (now != null && now.inFlight > 0 && attempt < 40) {
+                endUnlessBack(ns, connectionId, RETRY_MS, attempt + 1); // a resume may be bringing it back here
+            } else if (now == null || !now.members().containsKey(connectionId)) {
+                leaveInRedis(ns.prefix, connectionId, Reason.NETWORK_DISCONNECTED, 0);
+            }
+        }), delayMs, TimeUnit.MILLISECONDS);
     }
 
     static void cancelGrace(Member member) {
