@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each node renews a lease; every node reaps the connections of a node whose lease expired, a
  * grace later ({@code lease.lua}). When Redis is unreachable new connections are refused with 1023;
- * when it stays so for a whole lease, this node closes its sockets with 1023 too (see {@link #lapse});
+ * when it stays so for a whole lease, this node closes its sockets with 1023 too ({@link NodeLease});
  * when it comes back without its data, this node ends its connections there and closes their
  * sockets (their resume gets 1006 and they join again), so nobody is left as a ghost.
  */
@@ -38,16 +37,8 @@ final class RedisPresence implements Presence {
     private final List<EventLoop> loops = new ArrayList<>();
     private final RedisStore store;
     private final String node;
-    private final long leaseMs;
     private final SessionStreams streams;
-    private final ScheduledFuture<?> leaseTask;
-    private volatile boolean available = true;
-    private volatile boolean renewing;
-    private volatile String instance;
-    /** When the last renewal of this node's lease that Redis confirmed was sent. */
-    private volatile long renewedAtNanos;
-    /** This node's lease has run out: the others may have reaped its members; it has closed them. */
-    private volatile boolean lapsed;
+    private final NodeLease lease;
 
     RedisPresence(ServerConfig config, Metrics metrics, EventLoopGroup group, RedisConfig redis) throws IOException {
         this.config = config;
@@ -57,19 +48,15 @@ final class RedisPresence implements Presence {
         }
         String label = redis.nodeId() != null ? redis.nodeId() : "node";
         this.node = label + "-" + Tokens.randomString(6);
-        this.leaseMs = redis.leaseMs();
         this.store = new RedisStore(redis.uri(), metrics);
         this.streams = new SessionStreams(config, metrics, store, node, loops.get(0));
         store.listen(streams::onMessage, streams::onSubscribed);
-        renewedAtNanos = System.nanoTime();
         try {
-            store.run(RedisStore.Script.LEASE, node, leaseMs, config.graceSilentMs(), config.logEvents())
-                    .toCompletableFuture().get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
+            lease = new NodeLease(store, streams, config, node, redis.leaseMs(), group);
+        } catch (IOException e) {
             store.close();
-            throw new IOException("Redis did not answer: " + e.getMessage(), e);
+            throw e;
         }
-        leaseTask = group.scheduleAtFixedRate(this::renewLease, 0, leaseMs / 4, TimeUnit.MILLISECONDS);
         log.info("node {} serves sessions through Redis", node);
     }
 
@@ -92,7 +79,7 @@ final class RedisPresence implements Presence {
     }
 
     private boolean available() {
-        return available && store.connected();
+        return lease.available() && store.connected();
     }
 
     private static void refuseUnavailable(Outbox outbox) {
@@ -382,76 +369,9 @@ final class RedisPresence implements Presence {
         return "rc:{" + NodeSession.name(key) + "}:";
     }
 
-    // ---- the lease
-
-    private void renewLease() {
-        long sentAt = System.nanoTime();
-        // Lapsed while Redis fails or does not answer; not when this node was merely slow to
-        // renew (a stall): its last renewal then went through, and it renews again now.
-        if (!lapsed && (renewing || !available) && sentAt - renewedAtNanos >= TimeUnit.MILLISECONDS.toNanos(leaseMs)) {
-            lapse();
-        }
-        if (renewing) {
-            return;
-        }
-        renewing = true;
-        store.run(RedisStore.Script.LEASE, node, leaseMs, config.graceSilentMs(), config.logEvents())
-                .whenComplete((reply, error) -> {
-                    renewing = false;
-                    if (error == null) {
-                        renewedAtNanos = sentAt;
-                        lapsed = false;
-                    }
-                    if (error != null) {
-                        if (available) {
-                            log.warn("Redis is unreachable ({}): refusing new connections until it is back", error.toString());
-                        }
-                        available = false;
-                        return;
-                    }
-                    String now = RedisReplies.text(reply.get(0));
-                    if ((Long) reply.get(1) > 0) {
-                        log.warn("ended {} connections of nodes whose lease expired", reply.get(1));
-                    }
-                    boolean wasAway = !available;
-                    if (instance != null && !instance.equals(now)) {
-                        log.warn("Redis lost its data (a restart?): ending this node's connections there");
-                        streams.sessions.values().forEach(ns -> ns.owner.execute(() -> {
-                            streams.reset(ns, "Redis lost its data");
-                            streams.dropIfIdle(ns);
-                        }));
-                    } else if (wasAway) {
-                        log.warn("Redis is back");
-                        streams.sessions.values().forEach(ns -> ns.owner.execute(() -> streams.catchUp(ns)));
-                    }
-                    instance = now;
-                    available = true;
-                });
-    }
-
-    /**
-     * Redis has not confirmed this node's lease for a whole lease: the other nodes take it for dead
-     * and reap its members a grace later, so what its clients see would go stale and what the
-     * others see of them is already on its way out. It closes their sockets with 1023 (a retry
-     * hint): each client resumes through another node within that grace and keeps its ID, or
-     * joins again after it; refused here until Redis is back. Ends in Redis are retried, so a
-     * member that does not come back leaves once even if this node returns before the reaper.
-     */
-    private void lapse() {
-        lapsed = true;
-        available = false;
-        log.warn("this node's lease lapsed (Redis unreachable for {} ms): closing its connections with 1023", leaseMs);
-        streams.sessions.values().forEach(ns -> ns.owner.execute(() -> {
-            if (streams.sessions.get(ns.key) == ns) {
-                streams.reset(ns, "this node's lease lapsed", true);
-                streams.dropIfIdle(ns);
-            }
-        }));
-    }
-
     @Override
     public void close() {
-        leaseTask.cancel(false);
+        lease.close();
         store.close();
     }
 }

@@ -43,7 +43,6 @@ final class RedisStore implements AutoCloseable {
     enum Script { JOIN, RESUME, LEAVE, FORCE, LIST, RANGE, LEASE }
 
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-    private static final String[] NO_KEYS = new String[0];
 
     private final ClientResources resources;
     private final RedisClient client;
