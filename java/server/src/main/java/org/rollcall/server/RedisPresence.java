@@ -52,7 +52,7 @@ final class RedisPresence implements Presence {
         this.streams = new SessionStreams(config, metrics, store, node, loops.get(0));
         store.listen(streams::onMessage, streams::onSubscribed);
         try {
-            lease = new NodeLease(store, streams, config, node, redis.leaseMs(), group);
+            lease = new NodeLease(store, redis.uri(), metrics, streams, config, node, redis.leaseMs());
         } catch (IOException e) {
             store.close();
             throw e;

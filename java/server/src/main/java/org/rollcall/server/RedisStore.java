@@ -2,6 +2,7 @@ package org.rollcall.server;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
@@ -51,6 +52,8 @@ final class RedisStore implements AutoCloseable {
     private final String[] scripts = new String[Script.values().length];
     private final String[] digests = new String[Script.values().length];
     private final Metrics metrics;
+    /** When Redis last answered a command on this connection (an error reply is an answer too). */
+    private volatile long answeredAtNanos = System.nanoTime();
     /** Tests only: runs on the sending thread just after a command is sent (a sender preempted there). */
     static volatile Runnable stallAfterSendForTests;
 
@@ -61,6 +64,19 @@ final class RedisStore implements AutoCloseable {
      * @throws IOException when Redis cannot be reached now
      */
     RedisStore(String uri, Metrics metrics) throws IOException {
+        this(uri, metrics, true, Duration.ofSeconds(2));
+    }
+
+    /**
+     * A command connection of its own, with no pub/sub, for the node's lease ({@link NodeLease}): a
+     * renewal must never wait behind a storm's scripts, queued on the shared connection, nor behind
+     * the decoding of their replies on its Lettuce thread. Commands time out after {@code timeout}.
+     */
+    static RedisStore forLease(String uri, Metrics metrics, Duration timeout) throws IOException {
+        return new RedisStore(uri, metrics, false, timeout);
+    }
+
+    private RedisStore(String uri, Metrics metrics, boolean withPubSub, Duration timeout) throws IOException {
         this.metrics = metrics;
         String common = resource("common.lua");
         for (Script script : Script.values()) {
@@ -72,11 +88,11 @@ final class RedisStore implements AutoCloseable {
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2)))
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
         try {
             connection = client.connect(CODEC);
-            pubSub = client.connectPubSub(CODEC);
+            pubSub = withPubSub ? client.connectPubSub(CODEC) : null;
         } catch (RuntimeException e) {
             close();
             throw new IOException("cannot reach Redis at " + RedisURI.create(uri).toURI().getHost() + ": " + e.getMessage(), e);
@@ -108,7 +124,15 @@ final class RedisStore implements AutoCloseable {
 
     /** Whether both connections are up: while they are not, new connections are refused. */
     boolean connected() {
-        return connection.isOpen() && pubSub.isOpen();
+        return connection.isOpen() && (pubSub == null || pubSub.isOpen());
+    }
+
+    /**
+     * When Redis last answered a command of ours: a Redis that keeps answering is there, however
+     * slow a given command is under the node's own load (a storm's scripts queue on the connection).
+     */
+    long answeredAtNanos() {
+        return answeredAtNanos;
     }
 
     /** Runs a script with its arguments (each a String, byte[] or number); one round trip. */
@@ -151,7 +175,12 @@ final class RedisStore implements AutoCloseable {
         }
         AsyncCommand<String, byte[], List<Object>> command = new AsyncCommand<>(
                 new Command<>(body ? CommandType.EVAL : CommandType.EVALSHA, new NestedMultiOutput<>(CODEC), args));
-        command.whenComplete(onReply);
+        command.whenComplete((reply, error) -> {
+            if (error == null || error instanceof RedisCommandExecutionException) {
+                answeredAtNanos = System.nanoTime();
+            }
+            onReply.accept(reply, error);
+        });
         try {
             connection.dispatch(command);
         } catch (RuntimeException e) {

@@ -207,6 +207,11 @@ public final class RollcallServer implements AutoCloseable {
         return config;
     }
 
+    /** The worker loops (tests stall them to stand for a node overloaded by a storm). */
+    EventLoopGroup workerLoops() {
+        return workerGroup;
+    }
+
     /** Stops listening and closes every socket. Connections end without events: the node is gone. */
     @Override
     public void close() {
