@@ -362,6 +362,7 @@ struct session {
   int64_t last_seq;
   int64_t epoch;    /* of the last `connected`; 0 from a v1 server */
   int protocol;     /* negotiated on the current connection: 1 or 2 (no client pings) */
+  int silence_timeout_ms; /* the server is lost after this: the setting, or a v2 server's longer timeoutMs */
   int retry_after_ms; /* the server's hint from its last error, for the next retry */
   otc_usec connect_started; /* when otc_session_connect's attempt began */
   bool in_batch;    /* on_batch_begin delivered, on_batch_end due */

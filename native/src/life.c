@@ -42,7 +42,7 @@ static void heartbeat_fired(struct otc_timer* timer);
 static otc_usec silence_deadline(const struct session* s) {
   switch (s->phase) {
     case PHASE_CONNECTED:
-      return s->last_received + ms(s->settings.heartbeat_timeout_ms);
+      return s->last_received + ms(s->silence_timeout_ms);
     case PHASE_CLOSING:
       return s->close_started + ms(CLOSE_TIMEOUT_MS);
     default: {

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A server's announced heartbeat timeout is taken up to this (a larger one
+ * is taken as this): a server cannot make a client wait forever. */
+#define MAX_SERVER_TIMEOUT_MS 60000
+
 /* --- roster --------------------------------------------------------------- */
 
 /* Out of memory while applying a frame: the frame is not applied (last_seq
@@ -164,6 +168,15 @@ static void handle_connected(struct session* s, struct wire_message* m) {
   s->last_seq = m->seq;
   s->epoch = m->has_epoch ? m->epoch : 0;
   s->protocol = v2 ? 2 : 1;
+  /* A v2 server promises a frame every intervalMs and tells its timeoutMs:
+   * a server that pings seldom (to spare idle clients) is not taken for
+   * lost before that (protocol.md "Heartbeats"). */
+  s->silence_timeout_ms = s->settings.heartbeat_timeout_ms;
+  if (v2 && m->heartbeat_timeout_ms > s->silence_timeout_ms) {
+    s->silence_timeout_ms = m->heartbeat_timeout_ms < MAX_SERVER_TIMEOUT_MS
+                                ? (int)m->heartbeat_timeout_ms
+                                : MAX_SERVER_TIMEOUT_MS;
+  }
   s->resume_rejected = false;
   otc_connection* gone = NULL;
   if (!replay) {

@@ -6,7 +6,8 @@
  * `disconnected` answer to a resume is final; another error than 1006 during
  * a resume is retried as a resume, after the server's retryAfterMs, and a
  * refused first connect is retried too; batch callbacks frame each group of
- * events. */
+ * events; a server that announces a longer heartbeat timeout than the
+ * client's own is waited for that long. */
 
 #define _DEFAULT_SOURCE /* struct tcp_info */
 #include "support.h"
@@ -19,7 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum scenario { PINGS, REPLAY, TOMBSTONE, RETRY, REFUSED, REJOIN, REVOKED };
+enum scenario { PINGS, SLOW_PINGS, REPLAY, TOMBSTONE, RETRY, REFUSED, REJOIN, REVOKED };
 
 static atomic_int scenario;
 
@@ -56,17 +57,27 @@ static atomic_int server_fd;
 struct peer {
   const char* out[4]; /* frames to send, in order */
   bool close_after; /* close once `out` is sent */
-  bool pinging;     /* a ping every PING_MS after `out` */
+  int ping_ms;      /* a ping this often after `out`; 0: none */
   int64_t next_ping_ms;
 };
 
-#define PING_MS 250
+/* A server that pings every 1500 ms and says so, with a 4000 ms timeout:
+ * longer than the client's own 1000 ms setting. */
+#define SLOW_PING_MS 1500
+#define CONNECTED_SLOW "{\"type\":\"connected\",\"protocol\":2,\"resumed\":false,\"sessionId\":\"v2\"," \
+  "\"connection\":{\"id\":\"me\",\"data\":\"\",\"creationTime\":1},\"resumeToken\":\"r1\"," \
+  "\"epoch\":7,\"seq\":10,\"connections\":[]," \
+  "\"heartbeat\":{\"intervalMs\":1500,\"timeoutMs\":4000},\"grace\":{\"closedMs\":500,\"silentMs\":1500}}"
 
 static void script(struct peer* peer, int k) {
   switch ((enum scenario)atomic_load(&scenario)) {
     case PINGS:
       peer->out[0] = CONNECTED_V2;
-      peer->pinging = true;
+      peer->ping_ms = 250;
+      break;
+    case SLOW_PINGS:
+      peer->out[0] = CONNECTED_SLOW;
+      peer->ping_ms = SLOW_PING_MS;
       break;
     case REPLAY:
       peer->out[0] = k == 0 ? CONNECTED_V2 : RESUMED_REPLAY;
@@ -124,7 +135,7 @@ static void peer_message(struct fake_peer* conn, const char* text, size_t length
       return;
     }
   }
-  peer->next_ping_ms = now_ms() + PING_MS;
+  peer->next_ping_ms = now_ms() + peer->ping_ms;
   if (peer->close_after) {
     fake_peer_close(conn);
   }
@@ -132,8 +143,8 @@ static void peer_message(struct fake_peer* conn, const char* text, size_t length
 
 static void peer_tick(struct fake_peer* conn) {
   struct peer* peer = fake_peer_state(conn);
-  if (peer->pinging && now_ms() >= peer->next_ping_ms) {
-    peer->next_ping_ms = now_ms() + PING_MS;
+  if (peer->ping_ms > 0 && now_ms() >= peer->next_ping_ms) {
+    peer->next_ping_ms = now_ms() + peer->ping_ms;
     atomic_fetch_add(&pings, 1);
     fake_peer_send(conn, FAKE_PING, true, NULL, 0);
   }
@@ -221,6 +232,27 @@ static void test_pings(int port) {
   recorder_free(&r);
   printf("pings            no client pings (%llu bytes for %d pings), still connected\n",
          (unsigned long long)sent, pinged);
+}
+
+/* A server that announces a heartbeat timeout longer than the client's own
+ * setting (it pings seldom, to spare idle clients) is not taken for lost
+ * between its pings: the client waits the announced timeout. */
+static void test_slow_pings(int port) {
+  struct recorder r;
+  otc_session* session = start(port, &r, SLOW_PINGS); /* client timeout: 1000 ms */
+  int pings_before = atomic_load(&pings);
+  int64_t deadline = now_ms() + 15000;
+  /* Three gaps of 1500 ms, or a reconnection. */
+  while (atomic_load(&pings) < pings_before + 3 &&
+         recorder_count(&r, EV_RECONNECTING, NULL) == 0 && now_ms() < deadline) {
+    sleep_ms(10);
+  }
+  REQUIRE(recorder_count(&r, EV_RECONNECTING, NULL) == 0,
+          "the client took a server that pings every %d ms, as announced, for lost",
+          SLOW_PING_MS);
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("slow pings       the server's announced timeout is waited for\n");
 }
 
 static bool batch_around(struct recorder* r, size_t from, const enum event_kind* kinds, size_t n) {
@@ -453,6 +485,7 @@ int main(void) {
   int port = fake_server_port(server);
   REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
   test_pings(port);
+  test_slow_pings(port);
   test_replay(port);
   if (getenv("V2_DEBUG")) {
     otc_log_enable(OTC_LOG_LEVEL_ALL);
