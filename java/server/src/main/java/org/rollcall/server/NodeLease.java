@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * lags the worker loops and queues thousands of scripts on the shared connection, and a renewal
  * that waited behind them let the lease expire on a live node, whose members the others then
  * reaped (issue 15). For the same reason a late renewal alone does not make this node give up its
- * members: it lapses only when Redis answers nothing of ours, on either connection, for a lease.
+ * members: it lapses when Redis refuses or drops its connections for a lease (a cut), or answers
+ * nothing of ours for a lease and a grace (a silent cut); a slow Redis is not a lost one.
  */
 final class NodeLease implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeLease.class);
@@ -36,6 +37,8 @@ final class NodeLease implements AutoCloseable {
     private volatile boolean available = true;
     private volatile boolean renewing;
     private volatile boolean slowLogged;
+    /** The last renewal failed other than by timing out on an open connection: Redis refused or dropped us. */
+    private volatile boolean refused;
     private volatile String instance;
     /** When the last renewal that Redis confirmed was sent. */
     private volatile long renewedAtNanos;
@@ -91,11 +94,14 @@ final class NodeLease implements AutoCloseable {
 
     private void renew() {
         long sentAt = System.nanoTime();
-        // Lapsed when Redis fails or does not answer at all; not when this node was merely slow to
-        // renew (its last renewal went through, and it renews again now), nor when Redis is only
-        // slow under our own load (it still answers our other commands: the renewal is queued
-        // there, and a late one clears any dead mark before the others' grace runs out).
-        if (!lapsed && (renewing || !available) && sentAt - renewedAtNanos >= leaseNanos && !redisAnswersUs(sentAt)) {
+        // Lapsed when Redis refuses or drops us for a lease, or answers nothing at all for a lease
+        // and a grace (by then the others may be reaping this node). Not when this node was merely
+        // slow to renew (its last renewal went through, and it renews again now), nor when Redis is
+        // only slow under load (it still answers our commands, or it answers nobody: a renewal
+        // queued there clears any dead mark before the others' grace runs out, and a reaper queued
+        // behind it cannot run first). Lapsing then would turn overload into a reconnect storm.
+        long deadline = refused ? leaseNanos : leaseNanos + TimeUnit.MILLISECONDS.toNanos(config.graceSilentMs());
+        if (!lapsed && (renewing || !available) && sentAt - renewedAtNanos >= deadline && !redisAnswersUs(sentAt)) {
             lapse();
         }
         if (renewing) {
@@ -117,7 +123,8 @@ final class NodeLease implements AutoCloseable {
         // A timeout while Redis answers our other commands is load (ours, or Redis's); a refused or
         // broken connection is not.
         boolean timedOut = error instanceof RedisCommandTimeoutException || error.getCause() instanceof RedisCommandTimeoutException;
-        if (timedOut && store.connected() && redisAnswersUs(System.nanoTime())) {
+        refused = !(timedOut && store.connected());
+        if (!refused && redisAnswersUs(System.nanoTime())) {
             if (!slowLogged) {
                 log.warn("a lease renewal failed while Redis answers our other commands (slow under load?): {}", error.toString());
                 slowLogged = true;
@@ -133,6 +140,7 @@ final class NodeLease implements AutoCloseable {
     private void renewed(long sentAt, List<Object> reply) {
         renewedAtNanos = sentAt;
         lapsed = false;
+        refused = false;
         slowLogged = false;
         String now = RedisReplies.text(reply.get(0));
         if ((Long) reply.get(1) > 0) {
@@ -154,7 +162,7 @@ final class NodeLease implements AutoCloseable {
     }
 
     /**
-     * Redis has answered nothing of ours, and not confirmed this node's lease, for a whole lease:
+     * Redis has refused this node for a whole lease (or answered nothing for a lease and a grace):
      * the other nodes take it for dead and reap its members a grace later, so what its clients see
      * would go stale and what the others see of them is already on its way out. It closes their
      * sockets with 1023 (a retry hint): each client resumes through another node within that grace
@@ -165,7 +173,8 @@ final class NodeLease implements AutoCloseable {
     private void lapse() {
         lapsed = true;
         available = false;
-        log.warn("this node's lease lapsed (Redis unreachable for {} ms): closing its connections with 1023", leaseMs);
+        log.warn("this node's lease lapsed (Redis {} for {} ms): closing its connections with 1023",
+                refused ? "unreachable" : "silent", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - renewedAtNanos));
         streams.sessions.values().forEach(ns -> ns.owner.execute(() -> {
             if (streams.sessions.get(ns.key) == ns) {
                 streams.reset(ns, "this node's lease lapsed", true);

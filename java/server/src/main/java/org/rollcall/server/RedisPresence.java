@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.rollcall.token.Tokens;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,14 @@ final class RedisPresence implements Presence {
     private final String node;
     private final SessionStreams streams;
     private final NodeLease lease;
+    /**
+     * Joins and resumes sent to Redis and not answered yet. Past {@link #MAX_ADMITTING} a storm's
+     * newcomers are refused at once with 1023 and a retry hint instead of queuing on the shared
+     * connection, where they would time out (and be retried, and be undone "in case it ran"), and
+     * slow down every other script of every node: overload is shed, never amplified.
+     */
+    private final AtomicInteger admitting = new AtomicInteger();
+    static final int MAX_ADMITTING = 64;
 
     RedisPresence(ServerConfig config, Metrics metrics, EventLoopGroup group, RedisConfig redis) throws IOException {
         this.config = config;
@@ -82,6 +91,16 @@ final class RedisPresence implements Presence {
         return lease.available() && store.connected();
     }
 
+    /** Counts a join or resume in, or refuses it when too many wait on Redis already. */
+    private boolean admit(Outbox outbox) {
+        if (admitting.incrementAndGet() > MAX_ADMITTING) {
+            admitting.decrementAndGet();
+            outbox.refuse(ErrorCode.CONNECTION_REFUSED, "this node has too many joins waiting on the presence store; retry later");
+            return false;
+        }
+        return true;
+    }
+
     private static void refuseUnavailable(Outbox outbox) {
         outbox.refuse(ErrorCode.CONNECTION_REFUSED, "the presence store (Redis) is unreachable; retry later");
     }
@@ -93,6 +112,9 @@ final class RedisPresence implements Presence {
         owner.execute(() -> {
             if (!available()) {
                 refuseUnavailable(outbox);
+                return;
+            }
+            if (!admit(outbox)) {
                 return;
             }
             NodeSession ns = streams.nodeSession(key, owner);
@@ -113,6 +135,7 @@ final class RedisPresence implements Presence {
     }
 
     private void joined(NodeSession ns, Member member, int protocol, Outbox outbox, List<Object> reply, Throwable error) {
+        admitting.decrementAndGet();
         ns.inFlight--;
         NodeSession.Loss loss = ns.lostWhileInFlight.remove(outbox);
         String status = error == null ? RedisReplies.text(reply.get(0)) : "error";
@@ -154,6 +177,9 @@ final class RedisPresence implements Presence {
                 refuseUnavailable(outbox);
                 return;
             }
+            if (!admit(outbox)) {
+                return;
+            }
             NodeSession ns = streams.nodeSession(key, owner);
             ns.inFlight++;
             String newToken = Tokens.randomString(24);
@@ -172,6 +198,7 @@ final class RedisPresence implements Presence {
 
     private void resumed(NodeSession ns, String connectionId, String newToken, int protocol, long lastSeq,
                          Outbox outbox, List<Object> reply, Throwable error) {
+        admitting.decrementAndGet();
         ns.inFlight--;
         NodeSession.Loss loss = ns.lostWhileInFlight.remove(outbox);
         String status = error == null ? RedisReplies.text(reply.get(0)) : "error";

@@ -185,7 +185,7 @@ class ScaleOutTest {
         }
     }
 
-    private static long roundTrips(Cluster cluster, String operation) {
+    static long roundTrips(Cluster cluster, String operation) {
         Matcher m = Pattern.compile("rollcall_redis_round_trips_total\\{op=\"" + operation + "\"} (\\d+)")
                 .matcher(cluster.admin(0, "GET", "/metrics").body());
         return m.find() ? Long.parseLong(m.group(1)) : 0;
