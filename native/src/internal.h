@@ -303,9 +303,11 @@ void handle_table_release(void);
 /* Needs otc_g.lock held; takes ownership of `command`. Wakes the loop. */
 void post_command_locked(struct command* command);
 struct command* command_new(enum command_type type, struct session* session);
-/* Unregisters the session (waiting for its running callback, unless on the
- * library thread) and posts its preallocated delete. Needs otc_g.lock held. */
-void session_delete_locked(struct session* session);
+/* Unregisters the session and posts its preallocated delete. With
+ * `wait_for_callback` (otc_session_delete, otc_destroy) it first waits for a
+ * running callback of the session, unless on the library thread; without it
+ * (otc_session_delete_async) it never waits. Needs otc_g.lock held. */
+void session_delete_locked(struct session* session, bool wait_for_callback);
 
 /* --- sessions: the public side (session.c) and the library thread's
  * (life.c, transport.c, callbacks.c, messages.c, commands.c; see engine.h) */
@@ -344,6 +346,10 @@ struct session {
   bool deleted;
   bool in_callback;
   bool delete_waiting; /* a thread waits for in_callback to clear */
+  /* otc_session_delete_async's completion, set before its CMD_DELETE is
+   * posted; the library thread calls it when it frees the session. */
+  otc_session_deleted_callback on_deleted;
+  void* on_deleted_data;
   enum user_state user_state;
   bool ending; /* end_session is delivering the cycle's last callbacks */
   otc_connection* self;    /* own connection, from on_connected to on_disconnected */

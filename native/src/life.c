@@ -324,7 +324,14 @@ static void free_connection_list(otc_connection* list) {
   }
 }
 
+/* Frees the session, then reports it to otc_session_delete_async's
+ * on_deleted: no callback of the session runs any more (this is the library
+ * thread, outside its callbacks) and its memory is gone, so the application
+ * may free the callbacks' user_data there. */
 static void free_session(struct session* s) {
+  otc_session_deleted_callback on_deleted = s->on_deleted;
+  void* on_deleted_data = s->on_deleted_data;
+  otc_session* handle = s->handle;
   timer_cancel(&s->retry_timer);
   timer_cancel(&s->give_up_timer);
   timer_cancel(&s->heartbeat_timer);
@@ -338,6 +345,9 @@ static void free_session(struct session* s) {
   free(s->api_key);
   free(s->session_id);
   free(s);
+  if (on_deleted) {
+    on_deleted(handle, on_deleted_data);
+  }
 }
 
 static void unlink_leaving(struct session* s) {

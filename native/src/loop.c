@@ -182,11 +182,14 @@ otc_status otc_init(void* reserved) {
   return OTC_SUCCESS;
 }
 
-/* As otc_session_delete() does it; needs otc_g.lock held. */
-void session_delete_locked(struct session* session) {
+/* As otc_session_delete() and otc_session_delete_async() do it; needs
+ * otc_g.lock held. Once `deleted` is set no callback of the session begins,
+ * and its CMD_DELETE runs on the library thread, so after any callback that
+ * is running now: the async delete need not wait for it. */
+void session_delete_locked(struct session* session, bool wait_for_callback) {
   handle_remove(session);
   session->deleted = true;
-  if (!on_library_thread()) {
+  if (wait_for_callback && !on_library_thread()) {
     /* A callback of this session may be running: let it finish. */
     session->delete_waiting = true;
     while (session->in_callback) {
@@ -214,7 +217,7 @@ otc_status otc_destroy(void) {
    * racing from another thread either wins (its session is gone from the
    * table) or finds the handle invalid; the loop goes on until none is left. */
   for (struct session* session; (session = handle_any()) != NULL;) {
-    session_delete_locked(session);
+    session_delete_locked(session, true);
   }
   stop_command.next = NULL;
   post_command_locked(&stop_command);

@@ -153,7 +153,24 @@ otc_status otc_session_delete(otc_session* session) {
   pthread_mutex_lock(&otc_g.lock);
   struct session* s = handle_resolve(session);
   if (s) {
-    session_delete_locked(s);
+    session_delete_locked(s, true);
+  }
+  pthread_mutex_unlock(&otc_g.lock);
+  return s ? OTC_SUCCESS : OTC_ERROR_INVALID_HANDLE;
+}
+
+/* Never waits: the handle dies here, and the library thread frees the
+ * session (after its leave, if it leaves by resume) and then calls
+ * on_deleted (life.c, free_session). */
+otc_status otc_session_delete_async(otc_session* session,
+                                    otc_session_deleted_callback on_deleted,
+                                    void* user_data) {
+  pthread_mutex_lock(&otc_g.lock);
+  struct session* s = handle_resolve(session);
+  if (s) {
+    s->on_deleted = on_deleted;
+    s->on_deleted_data = user_data;
+    session_delete_locked(s, false);
   }
   pthread_mutex_unlock(&otc_g.lock);
   return s ? OTC_SUCCESS : OTC_ERROR_INVALID_HANDLE;

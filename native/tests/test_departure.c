@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 /* fast_server_args: heartbeat timeout 800 ms, grace closed 300 ms, silent 300 ms. */
 #define CLOSED_GRACE_MS 300
@@ -50,12 +51,54 @@ static int64_t dropped_after(struct recorder* r, const char* id, int64_t since, 
 enum leave {
   LEAVE_DISCONNECT,        /* otc_session_disconnect, on_disconnected awaited, then delete */
   LEAVE_DELETE,            /* otc_session_delete alone */
-  LEAVE_DISCONNECT_DELETE  /* disconnect and delete at once (the common shutdown) */
+  LEAVE_DISCONNECT_DELETE, /* disconnect and delete at once (the common shutdown) */
+  LEAVE_DELETE_ASYNC       /* otc_session_delete_async, on_deleted awaited */
 };
 
+/* otc_session_delete_async's completions. */
+static pthread_mutex_t deleted_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t deleted_changed = PTHREAD_COND_INITIALIZER;
+static int deleted_calls;
+
+static void on_deleted(otc_session* session, void* user_data) {
+  (void)session;
+  (void)user_data;
+  pthread_mutex_lock(&deleted_lock);
+  deleted_calls++;
+  pthread_cond_broadcast(&deleted_changed);
+  pthread_mutex_unlock(&deleted_lock);
+}
+
+static int deleted_count(void) {
+  pthread_mutex_lock(&deleted_lock);
+  int count = deleted_calls;
+  pthread_mutex_unlock(&deleted_lock);
+  return count;
+}
+
+static bool wait_deleted(int at_least, int timeout_ms) {
+  int64_t deadline = now_ms() + timeout_ms;
+  pthread_mutex_lock(&deleted_lock);
+  while (deleted_calls < at_least && now_ms() < deadline) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 10 * 1000 * 1000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&deleted_changed, &deleted_lock, &until);
+  }
+  bool reached = deleted_calls >= at_least;
+  pthread_mutex_unlock(&deleted_lock);
+  return reached;
+}
+
 static const char* leave_name(enum leave how) {
-  return how == LEAVE_DISCONNECT ? "disconnect" : how == LEAVE_DELETE ? "delete"
-                                                                       : "disconnect+delete";
+  return how == LEAVE_DISCONNECT         ? "disconnect"
+         : how == LEAVE_DELETE           ? "delete"
+         : how == LEAVE_DELETE_ASYNC     ? "delete_async"
+                                         : "disconnect+delete";
 }
 
 /* `leaver` leaves right after losing its socket (before or after the library
@@ -73,13 +116,19 @@ static void test_leave_while_reconnecting(const struct server* server, struct re
   if (after_announcement) {
     REQUIRE(recorder_wait(&lr, EV_RECONNECTING, NULL, 1, 10000), "reconnecting");
   }
-  if (how != LEAVE_DELETE) {
+  if (how != LEAVE_DELETE && how != LEAVE_DELETE_ASYNC) {
     REQUIRE(otc_session_disconnect(leaver) == OTC_SUCCESS, "disconnect");
   }
   if (how == LEAVE_DISCONNECT) {
     REQUIRE(recorder_wait(&lr, EV_DISCONNECTED, NULL, 1, 10000), "leaver on_disconnected");
   }
-  REQUIRE(otc_session_delete(leaver) == OTC_SUCCESS, "delete");
+  int deleted_before = deleted_count(); /* only this thread deletes asynchronously */
+  if (how == LEAVE_DELETE_ASYNC) {
+    REQUIRE(otc_session_delete_async(leaver, on_deleted, NULL) == OTC_SUCCESS, "delete_async");
+    REQUIRE(otc_session_get_id(leaver) == NULL, "the handle outlived delete_async");
+  } else {
+    REQUIRE(otc_session_delete(leaver) == OTC_SUCCESS, "delete");
+  }
   if (!recorder_wait(r, EV_DROPPED, id, 1, 10000)) {
     recorder_dump(r, "observer");
     REQUIRE(false, "the leaver was not dropped");
@@ -94,7 +143,11 @@ static void test_leave_while_reconnecting(const struct server* server, struct re
       break;
     }
   }
-  recorder_free(&lr);
+  if (how == LEAVE_DELETE_ASYNC) {
+    /* The leave by resume ended: the session is freed and reported once. */
+    REQUIRE(wait_deleted(deleted_before + 1, 10000), "on_deleted never came");
+  }
+  recorder_free(&lr); /* its callbacks' user_data: no callback runs any more */
   printf("%s while reconnecting (%s): clientDisconnected\n", leave_name(how),
          after_announcement ? "after on_reconnection_started" : "before it");
 }
@@ -138,6 +191,7 @@ int main(void) {
    * on_reconnection_started to find the session reconnecting.) */
   test_leave_while_reconnecting(&server, &r, LEAVE_DELETE, true);
   test_leave_while_reconnecting(&server, &r, LEAVE_DISCONNECT_DELETE, true);
+  test_leave_while_reconnecting(&server, &r, LEAVE_DELETE_ASYNC, true);
 
   REQUIRE(otc_session_delete(observer) == OTC_SUCCESS, "delete");
   REQUIRE(r.duplicates == 0 && r.ghosts == 0, "duplicates %d ghosts %d", r.duplicates, r.ghosts);
@@ -151,7 +205,19 @@ int main(void) {
   REQUIRE(otc_session_test_drop_socket(last) == OTC_SUCCESS, "drop");
   REQUIRE(recorder_wait(&lr, EV_RECONNECTING, NULL, 1, 10000), "reconnecting");
   REQUIRE(otc_session_delete(last) == OTC_SUCCESS, "delete");
+  /* The same with an async delete: otc_destroy completes it (on_deleted
+   * once, before it returns), whether the leave ended or was dropped. */
+  struct recorder lar;
+  recorder_init(&lar);
+  otc_session* last_async = connect_client(&server, &lar, "departure-room", "last-async");
+  REQUIRE(otc_session_test_drop_socket(last_async) == OTC_SUCCESS, "drop");
+  REQUIRE(recorder_wait(&lar, EV_RECONNECTING, NULL, 1, 10000), "reconnecting");
+  int deleted_before = deleted_count();
+  REQUIRE(otc_session_delete_async(last_async, on_deleted, NULL) == OTC_SUCCESS, "delete_async");
   REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
+  REQUIRE(deleted_count() == deleted_before + 1, "on_deleted %d times after otc_destroy",
+          deleted_count() - deleted_before);
+  recorder_free(&lar);
   recorder_free(&lr);
   server_stop(&server);
   recorder_free(&r);

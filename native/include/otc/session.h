@@ -18,7 +18,10 @@
  *    when the callback returns; no further callback of that session runs.
  *  - otc_session_delete() from another thread while a callback of that session
  *    runs waits for that callback to return. After otc_session_delete()
- *    returns, no callback of that session runs.
+ *    returns, no callback of that session runs. So it deadlocks when that
+ *    callback waits for something the deleting thread holds (a lock, a
+ *    join): delete from such a thread with otc_session_delete_async(),
+ *    which never waits and reports the end with a completion callback.
  *  - Data passed to a callback (strings, connections) lives only during the
  *    call; use otc_connection_copy() to keep a connection.
  *
@@ -250,6 +253,42 @@ OTC_API otc_status otc_session_disconnect(otc_session* session);
  */
 OTC_API otc_status otc_session_delete(otc_session* session);
 
+/* Called once by otc_session_delete_async() when the session is gone. */
+typedef void (*otc_session_deleted_callback)(otc_session* session, void* user_data);
+
+/*
+ * Extension: a delete that never waits, for threads that a callback may be
+ * waiting for (one that holds a lock that the callbacks take, the common
+ * pattern, where otc_session_delete() would deadlock).
+ *
+ * The handle is invalid when this returns: every later call with it returns
+ * OTC_ERROR_INVALID_HANDLE (or NULL), also from a callback of the session
+ * that is running meanwhile. The session leaves as with otc_session_delete()
+ * (a graceful close in the background; while reconnecting, a resume and then
+ * the close, within 2 s). No callback of the session begins after this call;
+ * one that is running on the library thread is not waited for and returns
+ * on its own.
+ *
+ * on_deleted (may be NULL) is called exactly once, on the library thread,
+ * after the session's last callback has returned and its memory (roster,
+ * connections, the pointer from otc_session_get_connection()) is freed:
+ * free the callbacks' user_data there. It gets the dead handle (to tell
+ * sessions apart; calls with it return OTC_ERROR_INVALID_HANDLE) and
+ * `user_data` of this call. Like a callback, it should be short and may call
+ * any function but otc_destroy(). A session that is leaving by resume is
+ * reported when its leave ends, at most 2 s later. otc_destroy() completes
+ * every pending delete (calling its on_deleted, after dropping leaves still
+ * under way after 1 s) before it returns.
+ *
+ * May be called from any thread, including from a callback (then it takes
+ * effect when the callback returns, as otc_session_delete() does).
+ * OTC_ERROR_INVALID_HANDLE (and on_deleted is never called) when the handle
+ * is NULL, deleted, or was deleted by a racing otc_destroy().
+ */
+OTC_API otc_status otc_session_delete_async(otc_session* session,
+                                            otc_session_deleted_callback on_deleted,
+                                            void* user_data);
+
 /* The session ID given to otc_session_new(); valid until delete. */
 OTC_API const char* otc_session_get_id(const otc_session* session);
 
@@ -257,7 +296,8 @@ OTC_API const char* otc_session_get_id(const otc_session* session);
  * The session's own connection: NULL before on_connected and after
  * on_disconnected returns; it may change after a reconnection that had to
  * create a new connection. The pointer stays valid until otc_session_delete()
- * (libotc never frees it earlier), but copy it to keep it beyond that.
+ * returns, or until otc_session_delete_async()'s on_deleted (libotc never
+ * frees it earlier), but copy it to keep it beyond that.
  */
 OTC_API const otc_connection* otc_session_get_connection(const otc_session* session);
 
