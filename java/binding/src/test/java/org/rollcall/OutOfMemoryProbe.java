@@ -2,9 +2,7 @@ package org.rollcall;
 
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.rollcall.binding.Core;
 
@@ -15,9 +13,37 @@ import org.rollcall.binding.Core;
  * "consistent" or "not consistent"; an abort would be exit 134.
  */
 final class OutOfMemoryProbe {
-    private static final Set<String> told = new HashSet<>();
-    private static final List<String> problems = new ArrayList<>();
+    // The listener allocates nothing: with the heap full, a HashSet's add can throw OutOfMemoryError
+    // after it inserted (while resizing), and the probe then counted its own failure as the
+    // binding's ("twice", "unknown"). The injected IDs are inject-0 .. inject-1999.
+    private static final int IDS = 2000;
+    private static final Object lock = new Object();
+    private static final boolean[] told = new boolean[IDS];
+    private static final String[] problems = new String[5];
+    private static int problemCount;
+    private static int twiceCount;
+    private static int toldCount;
     private static long events;
+
+    /** N of "inject-N", without allocating. */
+    private static int index(String id) {
+        int n = 0;
+        for (int i = "inject-".length(); i < id.length(); i++) {
+            n = n * 10 + (id.charAt(i) - '0');
+        }
+        return n;
+    }
+
+    /** A connection told created twice ({@code twice}) or destroyed while not told created. */
+    private static void problem(boolean twice, String id) {
+        if (twice) {
+            twiceCount++;
+        }
+        if (problemCount < problems.length) {
+            problems[problemCount] = id; // a reference into a preallocated array: no allocation
+        }
+        problemCount++;
+    }
 
     private OutOfMemoryProbe() {
     }
@@ -27,20 +53,27 @@ final class OutOfMemoryProbe {
                 .connectionListener(new Session.ConnectionListener() {
                     @Override
                     public void onConnectionCreated(Session s, Connection connection) {
-                        synchronized (told) {
+                        synchronized (lock) {
                             events++;
-                            if (!told.add(connection.getConnectionId())) {
-                                problems.add("twice " + connection.getConnectionId());
+                            int i = index(connection.getConnectionId());
+                            if (told[i]) {
+                                problem(true, connection.getConnectionId());
                             }
+                            told[i] = true;
+                            toldCount++;
                         }
                     }
 
                     @Override
                     public void onConnectionDestroyed(Session s, Connection connection) {
-                        synchronized (told) {
+                        synchronized (lock) {
                             events++;
-                            if (!told.remove(connection.getConnectionId())) {
-                                problems.add("unknown " + connection.getConnectionId());
+                            int i = index(connection.getConnectionId());
+                            if (!told[i]) {
+                                problem(false, connection.getConnectionId());
+                            } else {
+                                told[i] = false;
+                                toldCount--;
                             }
                         }
                     }
@@ -110,16 +143,16 @@ final class OutOfMemoryProbe {
         boolean consistent = false;
         while (System.nanoTime() < deadline && !consistent) {
             Thread.sleep(20);
-            synchronized (told) {
-                consistent = told.isEmpty() && session.getConnections().isEmpty() && Core.rc_pending_events() == 0
-                        && problems.isEmpty();
+            synchronized (lock) {
+                consistent = toldCount == 0 && session.getConnections().isEmpty() && Core.rc_pending_events() == 0
+                        && problemCount == 0;
             }
         }
-        synchronized (told) {
+        synchronized (lock) {
             System.out.println((consistent ? "consistent" : "not consistent") + ": events " + events + ", told "
-                    + told.size() + ", roster " + session.getConnections().size() + ", pending "
+                    + toldCount + ", roster " + session.getConnections().size() + ", pending "
                     + Core.rc_pending_events() + ", resyncs " + session.getResyncCount() + ", problems "
-                    + problems.subList(0, Math.min(5, problems.size())));
+                    + problemCount + " (" + twiceCount + " told twice, the others unknown) " + java.util.Arrays.toString(problems));
         }
         session.close();
         System.exit(consistent && Core.rc_refused_event_count() > 0 ? 0 : 1);
