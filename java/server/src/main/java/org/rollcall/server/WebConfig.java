@@ -49,9 +49,9 @@ public record WebConfig(Set<String> allowedOrigins, Set<String> corsOrigins) {
     }
 
     /**
-     * Same host name, any scheme and port. Not the stricter same-origin rule: libwebsockets (libotc)
-     * sends {@code Origin: http://<host>} without the port, and a page on another port of the same
-     * host is as trusted as the host's operator makes it.
+     * Same host name, any scheme and port. Not the stricter same-origin rule: libotc 1 (on
+     * libwebsockets) sent {@code Origin: http://<host>} without the port (libotc 2 sends none), and a
+     * page on another port of the same host is as trusted as the host's operator makes it.
      */
     private static boolean isSameHost(String origin, String hostHeader) {
         if (hostHeader == null) {
