@@ -75,6 +75,11 @@ final class Bench implements Callable<Integer> {
     @Option(names = "--capacity", split = ",", defaultValue = "5000,18000", description = "Idle connection counts.")
     List<Integer> capacity;
 
+    @Option(names = "--capacity-hold-s", defaultValue = "0", paramLabel = "SECONDS",
+            description = "After the largest capacity step, hold its clients idle this long and report drops, "
+                    + "reconnects and server CPU over the hold (issue 10's target: 600 at 18000); 0 for none.")
+    long capacityHoldSeconds;
+
     @Option(names = "--capacity-session", defaultValue = "20", description = "Members per session in the capacity run.")
     int capacitySession;
 
@@ -139,7 +144,7 @@ final class Bench implements Callable<Integer> {
             if (warmUp > 0) {
                 part(report, "warm-up", () -> measure.warmUp(warmUp, quick ? 100 : 400));
             }
-            part(report, "capacity", () -> measure.capacity(capacity, capacitySession, perProcess));
+            part(report, "capacity", () -> measure.capacity(capacity, capacitySession, perProcess, capacityHoldSeconds));
             part(report, "latency", () -> measure.loneLatency(members, probes));
             part(report, "storm", () -> measure.joinStorms(storms));
             MeasureDepartures departures = new MeasureDepartures(measure, harness, report, runs);

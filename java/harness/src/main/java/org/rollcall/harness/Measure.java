@@ -55,7 +55,7 @@ final class Measure {
     // --- 3. capacity ------------------------------------------------------------------------
 
     /** Idle connections in sessions of {@code perSession}; server heap and RSS at each count. */
-    void capacity(List<Integer> counts, int perSession, int perProcess) {
+    void capacity(List<Integer> counts, int perSession, int perProcess, long holdSeconds) {
         long pid = harness.server.pid().orElseThrow(
                 () -> new HarnessException("capacity needs --spawn-server: it reads the server's memory"));
         Memory baseline = Memory.measure(pid);
@@ -103,6 +103,7 @@ final class Measure {
             step.put("rss_bytes_per_connection", (double) (memory.rss() - baseline.rss()) / held);
             step.put("idle_server_cpu_percent", 100.0 * (serverIdleAfter[0] + serverIdleAfter[1] - serverIdleBefore[0]
                     - serverIdleBefore[1]) / IDLE_MS);
+            step.put("idle_server_cpu_system_percent", 100.0 * (serverIdleAfter[1] - serverIdleBefore[1]) / IDLE_MS);
             step.put("idle_clients_cpu_percent", 100.0 * (clientIdleAfter[0] + clientIdleAfter[1] - clientIdleBefore[0]
                     - clientIdleBefore[1]) / IDLE_MS);
             step.put("client_errors", harness.sum("errors"));
@@ -115,6 +116,9 @@ final class Measure {
             if (reached < count * 0.9) {
                 System.out.println("capacity: fewer than 90% connected; not going further");
                 break;
+            }
+            if (holdSeconds > 0 && count == counts.stream().mapToInt(Integer::intValue).max().orElse(0)) {
+                step.put("hold", CapacityHold.hold(harness, pid, holdSeconds));
             }
         }
         harness.progress.end();

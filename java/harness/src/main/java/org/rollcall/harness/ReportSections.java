@@ -163,12 +163,29 @@ final class ReportSections {
                     .append(mb(number(memory, "heap_used_bytes"))).append(" | ").append(mb(number(memory, "rss_bytes")))
                     .append(" | ").append(kb(number(s, "heap_bytes_per_connection"))).append(" | ")
                     .append(kb(number(s, "rss_bytes_per_connection"))).append(" | ")
-                    .append(String.format(Locale.ROOT, "%.0f%% / %.0f%%", number(s, "idle_server_cpu_percent"),
+                    .append(String.format(Locale.ROOT, "%.0f%%%s / %.0f%%", number(s, "idle_server_cpu_percent"),
+                            s.containsKey("idle_server_cpu_system_percent") ? String.format(Locale.ROOT,
+                                    " (%.0f%% kernel)", number(s, "idle_server_cpu_system_percent")) : "",
                             number(s, "idle_clients_cpu_percent"))).append(" | ").append(s.get("client_failed"))
                     .append(" / ").append(s.get("client_ended")).append(" / ").append(s.get("client_reconnects"))
                     .append(" |\n");
             if (((Number) s.get("clients_connected")).doubleValue() >= 0.9 * ((Number) s.get("connections")).doubleValue()) {
                 last = s;
+            }
+        }
+        for (Object step : list(capacity, "steps")) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> hold = (Map<String, Object>) ((Map<String, Object>) step).get("hold");
+            if (hold != null) {
+                md.append(String.format(Locale.ROOT, "%nHeld idle for %.0f s at %s clients: the server listed %s "
+                                + "connections before and %s after; over the hold the clients saw %s drops, started %s "
+                                + "reconnects, had %s errors, %s failed and %s ended; server CPU %.1f%% user + %.1f%% "
+                                + "kernel of one core.%n",
+                        number(hold, "seconds"), ((Map<?, ?>) step).get("connections"),
+                        hold.get("server_connections_before"), hold.get("server_connections_after"),
+                        hold.get("client_dropped"), hold.get("client_reconnects_started"), hold.get("client_errors"),
+                        hold.get("client_failed"), hold.get("client_ended"), number(hold, "server_cpu_user_percent"),
+                        number(hold, "server_cpu_system_percent")));
             }
         }
         if (last != null) {
@@ -182,8 +199,8 @@ final class ReportSections {
                             + "held connections (the largest that kept at least 90%% of its clients):%n%n"
                             + "- heap: %s + 100,000 x %s = %s%n- RSS: %s + 100,000 x %s = %s%n"
                             + "- server CPU for heartbeats alone: %.0f%% x 100,000 / %,.0f = %.1f cores%n%n"
-                            + "CPU while idle is heartbeats: a native client and the server each send a ping and "
-                            + "answer one every second (100%% = one core). One process cannot hold 100k sockets here "
+                            + "CPU while idle is heartbeats: the server pings each client every heartbeat interval "
+                            + "and reads its pong (100%% = one core). One process cannot hold 100k sockets here "
                             + "anyway: the open-files cap is 20,000 per process.%n",
                     held, mb(baseHeap), kb(heap), mb(baseHeap + 100_000 * heap), mb(baseRss), kb(rss),
                     mb(baseRss + 100_000 * rss), serverCpu, held, serverCpu / 100 * 100_000 / held));
