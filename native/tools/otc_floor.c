@@ -14,7 +14,12 @@
  *          per frame ("unbatched") and K frames per write() ("batched"):
  *          time from the first write until the reader has every byte;
  *   fanout: R rounds of one frame to each socket (a lone event to N
- *          members): per round, time until the reader has all N frames.
+ *          members): per round, time until the reader has all N frames;
+ *          and the writer thread's CPU per write (user and kernel), which is
+ *          the floor under a server's CPU per member frame. On loopback the
+ *          writer's kernel time includes the receiving socket's TCP input and
+ *          the reader's wake-up, as it does for a server writing to local
+ *          clients.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,22 +199,49 @@ static int compare_i64(const void* a, const void* b) {
   return (x > y) - (x < y);
 }
 
-/* A lone event to every member: one frame per socket, one write each. */
+/* This thread's CPU time, ns: exact, from the scheduler. */
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* This thread's {user, kernel} CPU time, ns (the split is sampled at the tick). */
+static void thread_rusage_ns(int64_t split[2]) {
+  struct rusage usage;
+  getrusage(RUSAGE_THREAD, &usage);
+  split[0] = (int64_t)usage.ru_utime.tv_sec * 1000000000 + usage.ru_utime.tv_usec * 1000;
+  split[1] = (int64_t)usage.ru_stime.tv_sec * 1000000000 + usage.ru_stime.tv_usec * 1000;
+}
+
+/* A lone event to every member: one frame per socket, one write each. The
+ * writer's CPU is counted over the writes only, not while it waits. */
 static void fanout(const char* frame) {
   int64_t* times = calloc((size_t)rounds, sizeof *times);
+  int64_t cpu_ns = 0, split_ns[2] = {0, 0};
   for (int r = 0; r < rounds; r++) {
     expect_bytes((long long)sockets * frame_bytes);
     int64_t start = now_ns();
+    int64_t cpu_before = thread_cpu_ns(), split_before[2], split_after[2];
+    thread_rusage_ns(split_before);
     for (int i = 0; i < sockets; i++) {
       write_all(write_fds[i], frame, (size_t)frame_bytes);
     }
+    cpu_ns += thread_cpu_ns() - cpu_before;
+    thread_rusage_ns(split_after);
+    split_ns[0] += split_after[0] - split_before[0];
+    split_ns[1] += split_after[1] - split_before[1];
     times[r] = await_bytes() - start;
   }
+  double writes = (double)rounds * sockets;
+  double split_total = (double)(split_ns[0] + split_ns[1]);
   qsort(times, (size_t)rounds, sizeof *times, compare_i64);
   printf("{\"type\":\"fanout\",\"sockets\":%d,\"frame_bytes\":%d,\"rounds\":%d,"
-         "\"p50_ns\":%" PRId64 ",\"p95_ns\":%" PRId64 ",\"p99_ns\":%" PRId64 ",\"max_ns\":%" PRId64 "}\n",
+         "\"p50_ns\":%" PRId64 ",\"p95_ns\":%" PRId64 ",\"p99_ns\":%" PRId64 ",\"max_ns\":%" PRId64 ","
+         "\"writer_cpu_ns_per_write\":%.1f,\"writer_kernel_share\":%.3f}\n",
          sockets, frame_bytes, rounds, times[rounds / 2], times[rounds * 95 / 100],
-         times[rounds * 99 / 100], times[rounds - 1]);
+         times[rounds * 99 / 100], times[rounds - 1], cpu_ns / writes,
+         split_total > 0 ? split_ns[1] / split_total : 0.0);
   fflush(stdout);
   free(times);
 }

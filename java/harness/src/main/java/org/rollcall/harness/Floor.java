@@ -17,7 +17,9 @@ import java.util.concurrent.TimeUnit;
  * from one writer thread (on the server's core when pinned) to one reader thread (on the clients'
  * core). A join storm of N is N(N-1)/2 event frames round-robin over N sockets, one write per frame
  * (unbatched) or 64 per write (batched); a lone event to N members is one frame to each of N
- * sockets. Every figure of ours is then a ratio to the floor.
+ * sockets. Every figure of ours is then a ratio to the floor. The writer's CPU per write of a lone
+ * event is the floor under the server's CPU per member frame (on loopback it includes the receiving
+ * socket's TCP input and the reader's wake-up, as the server's writes to local clients do).
  */
 final class Floor {
     /**
@@ -78,16 +80,27 @@ final class Floor {
         for (int n : fanoutSizes) {
             List<Double> p50 = new ArrayList<>();
             List<Double> p95 = new ArrayList<>();
+            List<Double> cpuUs = new ArrayList<>();
+            List<Double> kernel = new ArrayList<>();
             for (int run = 0; run < runs; run++) {
                 JsonNode line = run(binary, placement, n, frameBytes, "--frames", "0",
                         "--rounds", Integer.toString(FANOUT_ROUNDS)).get(0);
                 p50.add(line.path("p50_ns").asDouble() / 1e6);
                 p95.add(line.path("p95_ns").asDouble() / 1e6);
+                if (line.has("writer_cpu_ns_per_write")) { // an otc-floor older than this field lacks it
+                    cpuUs.add(line.path("writer_cpu_ns_per_write").asDouble() / 1000);
+                    kernel.add(line.path("writer_kernel_share").asDouble());
+                }
             }
             Map<String, Object> fanout = new LinkedHashMap<>();
             fanout.put("rounds_per_run", FANOUT_ROUNDS);
             fanout.put("p50_ms", Stats.runs(p50));
             fanout.put("p95_ms", Stats.runs(p95));
+            if (!cpuUs.isEmpty()) {
+                // The writer's CPU per write: the floor under the server's CPU per member frame.
+                fanout.put("writer_cpu_us_per_write", Stats.runs(cpuUs));
+                fanout.put("writer_kernel_share", Stats.runs(kernel));
+            }
             fanouts.put(Integer.toString(n), fanout);
             System.out.printf("floor fan-out to %d: p50 %s%n", n, Format.medianRange(map(fanout, "p50_ms")));
         }

@@ -218,7 +218,8 @@ final class Report {
                 // A probe is a join and a leave: two frames to each member.
                 double usPerFrame = 1000 * (cpu.doubleValue() - idle) / (2 * members.doubleValue());
                 add(rows, "server CPU per member frame of a lone event, " + members + " members", "<= 6 us",
-                        String.format(Locale.ROOT, "%.1f us (heartbeats' share taken out)", usPerFrame),
+                        String.format(Locale.ROOT, "%.1f us (heartbeats' share taken out)%s", usPerFrame,
+                                floorCpuNote(map(sections().floorFanout(members), "writer_cpu_us_per_write"))),
                         usPerFrame <= SERVER_US_PER_MEMBER_FRAME);
             }
         }
@@ -307,6 +308,12 @@ final class Report {
     private String floorNote(double ours, Map<String, Object> floorRuns, String which) {
         String ratio = sections().ratio(ours, floorRuns);
         return ratio.isEmpty() ? "" : "; " + ratio + " " + which + " (" + ms(number(floorRuns, "median")) + ")";
+    }
+
+    /** "; the floor: X us per loopback write" from the floor writer's CPU, or "" when not measured. */
+    private static String floorCpuNote(Map<String, Object> floorCpu) {
+        return floorCpu.isEmpty() ? "" : String.format(Locale.ROOT, "; the floor: %.1f us of CPU per loopback write "
+                + "(otc-floor's writer, same run)", number(floorCpu, "median"));
     }
 
     private static void add(Map<String, Row> rows, String what, String target, String measured, boolean met) {

@@ -83,6 +83,11 @@ final class ReportSections {
                 deliveries, server, 100 * number(lone, "server_kernel_share"), lone.get("member_processes"),
                 members, 100 * number(lone, "member_processes_kernel_share"), serverIdle, membersIdle,
                 1000 * (server - serverIdle) / deliveries, 1000 * (members - membersIdle) / deliveries));
+        String floorCpu = writerCpu(floorFanout(lone.get("members")));
+        if (!floorCpu.isEmpty()) {
+            md.append("The floor under the server's figure, one loopback write of a frame by `otc-floor`'s writer "
+                    + "in the same run: ").append(floorCpu).append(" (below).\n");
+        }
         profile(md, "Server CPU while probing", map(lone, "server_profile"));
         md.append("\nThe true latency lies between the first two rows. The spread from the first member to the "
                 + "last is the fan-out itself: the server writes one frame per member, and each otc-load process "
@@ -230,13 +235,25 @@ final class ReportSections {
                     .append(medianRange(map(storm, "unbatched_ms"))).append(" | ")
                     .append(medianRange(map(storm, "batched_ms"))).append(" |\n");
         });
-        md.append("\n| fan-out: one frame to each of N sockets | p50 | p95 |\n|---|---|---|\n");
+        md.append("\n| fan-out: one frame to each of N sockets | p50 | p95 | writer CPU per write (kernel) |\n"
+                + "|---|---|---|---|\n");
         map(floor, "fanout").forEach((n, value) -> {
             @SuppressWarnings("unchecked")
             Map<String, Object> fanout = (Map<String, Object>) value;
             md.append("| N = ").append(n).append(" | ").append(medianRange(map(fanout, "p50_ms"))).append(" | ")
-                    .append(medianRange(map(fanout, "p95_ms"))).append(" |\n");
+                    .append(medianRange(map(fanout, "p95_ms"))).append(" | ").append(writerCpu(fanout))
+                    .append(" |\n");
         });
+    }
+
+    /** The floor writer's CPU per write, "median (min–max) us, K% kernel", or "" when not measured. */
+    static String writerCpu(Map<String, Object> fanout) {
+        Map<String, Object> cpu = map(fanout, "writer_cpu_us_per_write");
+        if (cpu.isEmpty()) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "%.1f us (%.1f–%.1f), %.0f%% kernel", number(cpu, "median"),
+                number(cpu, "min"), number(cpu, "max"), 100 * number(map(fanout, "writer_kernel_share"), "median"));
     }
 
     void departure(StringBuilder md) {
