@@ -35,7 +35,7 @@ final class Bench implements Callable<Integer> {
 
     @Option(names = "--only", split = ",", paramLabel = "PART",
             description = "Run only these parts: capacity, latency, storm, departure, floor, peers, callback, libotc, "
-                    + "scale-out.")
+                    + "heartbeat, scale-out.")
     List<String> only = new ArrayList<>();
 
     @Option(names = "--quick", description = "Small sizes, to try the suite out in a few minutes.")
@@ -159,6 +159,10 @@ final class Bench implements Callable<Integer> {
             part(report, "callback", () -> departures.callbackCost(callbackClass));
             part(report, "libotc", () -> report.libotc(new MeasureLibotc(floorBinary().resolveSibling(
                     "otc-transport-bench"), server, pinned, workDir).measure(runs, quick)));
+            part(report, "heartbeat", () -> report.heartbeat(new MeasureHeartbeat(floorBinary().resolveSibling(
+                    "otc-transport-bench"), target, benchServerDefaults(), pinned, workDir)
+                    .measure(quick ? List.of(500, 1000) : List.of(ReportHeartbeat.LIBOTC_SESSIONS,
+                            ReportHeartbeat.SERVER_CONNECTIONS))));
             if (scaleOutNodes > 1) {
                 part(report, "scale-out", () -> report.scaleOut(new MeasureScaleOut(harness, target,
                         benchServerDefaults(), pinned, runs).measure(scaleOutNodes, quick ? 400 : Report.STORM_TARGET_MEMBERS,

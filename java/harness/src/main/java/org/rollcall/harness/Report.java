@@ -100,6 +100,11 @@ final class Report {
         json.put("libotc", section);
     }
 
+    /** Idle CPU at each heartbeat profile ({@link MeasureHeartbeat}, {@link ReportHeartbeat}). */
+    void heartbeat(Map<String, Object> section) {
+        json.put("heartbeat", section);
+    }
+
     /** Issue 15: one node beside a cluster over Redis ({@link MeasureScaleOut}, {@link ReportScaleOut}). */
     void scaleOut(Map<String, Object> section) {
         json.put("scale_out", section);
@@ -160,6 +165,7 @@ final class Report {
         }
         sections.callbackCost(md);
         new ReportLibotc(json).section(md);
+        new ReportHeartbeat(json).section(md);
         new ReportScaleOut(json).section(md);
         if (!failures.isEmpty()) {
             md.append("\n## Parts that did not run to the end\n\n");
@@ -288,6 +294,7 @@ final class Report {
                     String.format(Locale.ROOT, "%.0f ns into C", c), false);
         }
         new ReportLibotc(json).rows(rows);
+        new ReportHeartbeat(json).rows(rows);
         new ReportScaleOut(json).rows(rows);
         return rows;
     }
