@@ -67,14 +67,23 @@ struct epoch_log {
 
 /* A session of the server, as seen from this process. Connection IDs are
  * interned per group, so each client's knowledge is a small bit array. */
+/* One slot of a group's ID table, one cache line: the lookup of an event's ID
+ * touches this line alone, unless the ID is longer than `key`. */
+struct id_slot {
+  uint64_t hash; /* lookup_hash() of the ID */
+  int32_t index; /* into the group's ids, + 1; 0 = empty */
+  uint32_t length;
+  char key[48]; /* the ID's first bytes */
+};
+
 struct group {
   char* name;
   /* interned IDs */
   char** ids;
   char** datas; /* each ID's connection data, once an event carried it */
-  uint64_t* id_hashes;
+  uint64_t* id_hashes; /* FNV-1a 64 of each ID: the roster hash's terms */
   int id_count, id_capacity;
-  int* slots; /* open addressing: index + 1, 0 = empty */
+  struct id_slot* slots; /* open addressing over the IDs (otc_load_check.c) */
   int slot_count;
   /* clients by state; the marked ones also separately */
   int counts[ST_COUNT];
