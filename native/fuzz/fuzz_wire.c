@@ -26,7 +26,7 @@ static void add(struct roster* roster, const struct wire_connection* c, size_t* 
   (*expected)++;
   /* The stored ID must be found again by its span, and copies must agree. */
   otc_connection* found = roster_find(roster, c->id.text, c->id.length);
-  if (found != connection || strlen(connection->id) != c->id.length) {
+  if (found != connection || strlen(connection_id(connection)) != c->id.length) {
     abort();
   }
 }

@@ -112,7 +112,7 @@ void retire_self_locked(struct session* s) {
 }
 
 static bool same_id(const otc_connection* c, const struct json_string* id) {
-  return c->id_length == id->length && memcmp(c->id, id->text, id->length) == 0;
+  return c->id_length == id->length && memcmp(connection_id(c), id->text, id->length) == 0;
 }
 
 static bool is_self(const struct session* s, const struct json_string* id) {

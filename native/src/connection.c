@@ -1,5 +1,6 @@
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,19 +12,20 @@ static otc_connection* connection_alloc(const char* id, size_t id_length, const 
   size_t id_size = id_length + 1;
   size_t data_size = data_length + 1;
   size_t session_size = own_session_id ? strlen(session_id) + 1 : 0;
+  if (id_length > UINT32_MAX) {
+    return NULL; /* cannot come: frames are at most 16 MiB */
+  }
   otc_connection* connection =
-      otc_malloc(sizeof *connection + id_size + data_size + session_size);
+      otc_malloc(offsetof(otc_connection, storage) + id_size + data_size + session_size);
   if (!connection) {
     return NULL;
   }
   char* text = connection->storage;
   memcpy(text, id, id_length);
   text[id_length] = '\0';
-  connection->id = text;
-  connection->id_length = id_length;
+  connection->id_length = (uint32_t)id_length;
   memcpy(text + id_size, data, data_length);
   text[id_size + data_length] = '\0';
-  connection->data = text + id_size;
   if (own_session_id) {
     memcpy(text + id_size + data_size, session_id, session_size);
     connection->session_id = text + id_size + data_size;
@@ -59,11 +61,11 @@ void connection_free(otc_connection* connection) {
 }
 
 const char* otc_connection_get_id(const otc_connection* connection) {
-  return connection ? connection->id : NULL;
+  return connection ? connection_id(connection) : NULL;
 }
 
 const char* otc_connection_get_data(const otc_connection* connection) {
-  return connection ? connection->data : NULL;
+  return connection ? connection_data(connection) : NULL;
 }
 
 int64_t otc_connection_get_creation_time(const otc_connection* connection) {
@@ -87,8 +89,9 @@ otc_connection* otc_connection_copy(const otc_connection* connection) {
     return NULL;
   }
   otc_connection* copy =
-      connection_alloc(connection->id, connection->id_length, connection->data,
-                       strlen(connection->data), connection->creation_time,
+      connection_alloc(connection_id(connection), connection->id_length,
+                       connection_data(connection), strlen(connection_data(connection)),
+                       connection->creation_time,
                        connection->session_id, true, connection->id_hash);
   if (copy) {
     copy->drop_reason = otc_connection_get_drop_reason(connection);

@@ -56,18 +56,27 @@ void timer_cancel(struct otc_timer* timer);
 
 struct otc_connection {
   struct otc_connection* next; /* roster hash chain, or list of retired selves */
-  const char* id;
-  const char* data;
   const char* session_id;
-  size_t id_length;
   size_t id_hash; /* roster_hash(id), so the roster never hashes an ID twice */
   int64_t creation_time;
-  enum otc_connection_drop_reason drop_reason;
   int64_t event_seq; /* seq of the event being delivered; -1 for snapshots and reconciliation */
   int64_t event_epoch; /* the session's epoch with event_seq; 0 from a v1 server */
+  uint32_t id_length;
+  enum otc_connection_drop_reason drop_reason;
   bool user_owned; /* made by otc_connection_copy(): the user frees it */
-  char storage[];  /* id, data (and session_id when it is a copy) */
+  /* The ID, its NUL, the data, its NUL (and session_id when it is a copy), with
+   * no pointers to them: a storm of N keeps N(N-1) connections, and 16 bytes
+   * less each cut the allocator's chunk from 144 to 112 bytes for a UUID. */
+  char storage[];
 };
+
+static inline const char* connection_id(const otc_connection* c) {
+  return c->storage;
+}
+
+static inline const char* connection_data(const otc_connection* c) {
+  return c->storage + c->id_length + 1;
+}
 
 /* session_id is borrowed: it must outlive the connection. */
 otc_connection* connection_new(const char* id, size_t id_length, const char* data,

@@ -122,7 +122,7 @@ void socket_established(struct session* s) {
                 s->self && !s->resume_rejected;
   s->close_due = false; /* leaving by resume: after the server's answer */
   if (s->resuming) {
-    s->outgoing = wire_resume_frame(s->api_key, s->session_id, s->self->id, s->resume_token,
+    s->outgoing = wire_resume_frame(s->api_key, s->session_id, connection_id(s->self), s->resume_token,
                                     s->epoch, s->last_seq, &s->outgoing_length);
   } else {
     s->outgoing = wire_connect_frame(s->api_key, s->session_id, s->token,

@@ -149,7 +149,7 @@ static void handle_connected(struct session* s, struct wire_message* m) {
   }
   if (adopted != ADOPT_OK) {
     for (size_t i = 0; i < added_count; i++) {
-      connection_free(roster_remove(&result, added[i]->id, added[i]->id_length));
+      connection_free(roster_remove(&result, connection_id(added[i]), added[i]->id_length));
     }
     restore_roster(&s->roster, &result);
     free(added);

@@ -52,7 +52,7 @@ static otc_connection** bucket_of(const struct roster* roster, size_t hash) {
 }
 
 static bool has_id(const otc_connection* c, size_t hash, const char* id, size_t length) {
-  return c->id_hash == hash && c->id_length == length && memcmp(c->id, id, length) == 0;
+  return c->id_hash == hash && c->id_length == length && memcmp(connection_id(c), id, length) == 0;
 }
 
 otc_connection* roster_find(const struct roster* roster, const char* id, size_t length) {
