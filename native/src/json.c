@@ -16,15 +16,7 @@ void json_init(struct json* j, char* text, size_t length) {
 }
 
 static void skip_space(struct json* j) {
-  while (j->p < j->end &&
-         (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) {
-    j->p++;
-  }
-}
-
-char json_peek(struct json* j) {
-  skip_space(j);
-  return j->p < j->end ? *j->p : '\0';
+  json_peek(j);
 }
 
 bool json_at_end(struct json* j) {
@@ -32,7 +24,8 @@ bool json_at_end(struct json* j) {
   return j->p == j->end;
 }
 
-static bool take(struct json* j, char c) {
+/* Inline, as json_peek: called for every bracket, colon and comma. */
+static inline __attribute__((always_inline)) bool take(struct json* j, char c) {
   if (json_peek(j) != c) {
     return false;
   }
