@@ -32,11 +32,13 @@ final class EncodedEvents {
         bodyStart = whole.writerIndex() - Json.EVENTS_END.length - bodyLength;
     }
 
-    /** The frame of events {@code [from, end)}: the caller owns (and its write releases) it. */
+    /** The whole frame, shared: one more reference to the same buffer, for the caller to release. */
+    ByteBuf retainedWhole() {
+        return whole.retain();
+    }
+
+    /** The frame of events {@code [from, end)} for {@code from > 0}: the caller owns (and its write releases) it. */
     ByteBuf frameFrom(ByteBufAllocator alloc, int from) {
-        if (from == 0) {
-            return whole.retainedDuplicate();
-        }
         int length = bodyLength - offsets[from];
         long payload = Json.EVENTS_START.length + length + Json.EVENTS_END.length;
         ByteBuf head = alloc.directBuffer(WsFrames.headerLength(payload) + Json.EVENTS_START.length);

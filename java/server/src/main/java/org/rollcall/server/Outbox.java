@@ -3,7 +3,12 @@ package org.rollcall.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.Socket;
+import io.netty.handler.ssl.SslHandler;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -21,11 +26,18 @@ import java.util.List;
  * the WebSocket encoder, straight to the socket (through TLS when it is on), not through every
  * handler of the pipeline from its tail. A batch's frame for a socket that is writable and has
  * nothing waiting is written and flushed at once, with no bookkeeping: the common case of a fan-out.
+ * On epoll without TLS it goes further: the batch's one buffer is handed to the kernel straight
+ * from its memory, one send() per member, with no duplicate, no entry in Netty's outbound buffer and
+ * no reference count touched; whatever the kernel does not take goes through Netty as before. That
+ * is most of the user-space CPU of a lone event's fan-out (issue 10: CPU per member frame).
  */
 final class Outbox {
     static final int ROSTER_CHUNK_BYTES = 64 * 1024;
 
-    /** A frame for one socket, from a session's batch. */
+    /**
+     * A frame for one socket, from a session's batch: its own {@code frame} (the delivery owns it),
+     * or null for the batch's whole frame, which the socket's loop task holds for all its deliveries.
+     */
     record Delivery(Outbox outbox, ByteBuf frame) {
     }
 
@@ -35,6 +47,8 @@ final class Outbox {
     private final ConnectionHandler handler;
     private final ServerConfig config;
     private final OutboundBudget budget;
+    /** The socket, for frames written straight from a shared buffer: epoll without TLS; else null. */
+    private final Socket socket;
 
     /** The member this socket carries. Read and written only on the member's session's owner loop. */
     Member member;
@@ -56,6 +70,9 @@ final class Outbox {
         this.handler = handler;
         this.config = config;
         this.budget = budget;
+        // TLS must see every byte, and only epoll's socket takes a write from memory here.
+        this.socket = channel instanceof EpollSocketChannel epoll && channel.pipeline().get(SslHandler.class) == null
+                ? (Socket) epoll.fd() : null;
     }
 
     EventLoop loop() {
@@ -96,10 +113,65 @@ final class Outbox {
 
     // ---- on the socket's loop
 
-    /** Hands each frame to its socket (each socket is in a batch's deliveries once) and sends what each can take. */
-    static void deliver(List<Delivery> deliveries) {
-        for (Delivery delivery : deliveries) {
-            delivery.outbox().send(delivery.frame());
+    /**
+     * Hands each frame to its socket (each socket is in a batch's deliveries once) and sends what each
+     * can take. {@code whole} is the batch's frame for the deliveries without their own; this task
+     * holds one reference to it and drops it at the end.
+     */
+    static void deliver(List<Delivery> deliveries, ByteBuf whole) {
+        try {
+            for (Delivery delivery : deliveries) {
+                if (delivery.frame() == null) {
+                    delivery.outbox().sendShared(whole);
+                } else {
+                    delivery.outbox().send(delivery.frame());
+                }
+            }
+        } finally {
+            whole.release();
+        }
+    }
+
+    /**
+     * A batch's frame that other sockets share (the caller keeps its reference): straight from its
+     * memory to the kernel when nothing waits; a retained view of what is left otherwise.
+     */
+    private void sendShared(ByteBuf frame) {
+        int bytes = frame.readableBytes();
+        if (directWritePossible(bytes)) {
+            int sent = sendDirect(frame);
+            writtenBytes += bytes;
+            if (sent < bytes) { // the kernel's buffer is full: the rest waits in Netty's, as any write would
+                wire.writeAndFlush(frame.retainedSlice(frame.readerIndex() + sent, bytes - sent), wire.voidPromise());
+            }
+            return;
+        }
+        send(frame.retainedDuplicate());
+    }
+
+    /**
+     * True when a frame of {@code bytes} may go straight to the socket: epoll without TLS, the socket
+     * open and writable, and no byte waiting before it, in our queue or in Netty's outbound buffer
+     * (flushed or not), so the order of the bytes on the wire is the order of the writes.
+     */
+    private boolean directWritePossible(int bytes) {
+        if (socket == null || closed || !nothingWaits() || bytes > config.maxBacklogBytes() || !channel.isOpen()
+                || !channel.isWritable()) {
+            return false;
+        }
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        return out != null && out.isEmpty() && out.totalPendingWriteBytes() == 0;
+    }
+
+    /** Bytes the kernel took of {@code frame} (0 when its buffer is full or the write failed). */
+    private int sendDirect(ByteBuf frame) {
+        if (!frame.hasMemoryAddress()) {
+            return 0;
+        }
+        try {
+            return socket.sendAddress(frame.memoryAddress(), frame.readerIndex(), frame.writerIndex());
+        } catch (IOException e) {
+            return 0; // the write through Netty meets the same error and closes the socket its usual way
         }
     }
 

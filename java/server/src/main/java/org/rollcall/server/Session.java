@@ -1,5 +1,6 @@
 package org.rollcall.server;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
@@ -134,21 +135,24 @@ final class Session {
             frames++;
             eventsSent += count;
             batched += count > 1 ? count : 0;
+            // Most members get the whole frame: the batch's one buffer, shared by the tasks below.
             byLoop.computeIfAbsent(outbox.loop(), loop -> new ArrayList<>())
-                    .add(new Outbox.Delivery(outbox, encoded.frameFrom(alloc, from)));
+                    .add(new Outbox.Delivery(outbox, from == 0 ? null : encoded.frameFrom(alloc, from)));
         }
-        if (encoded != null) {
-            encoded.release();
-            metrics.eventsFramesSent(frames, eventsSent, batched);
+        if (encoded == null) {
+            return;
         }
+        metrics.eventsFramesSent(frames, eventsSent, batched);
         for (Map.Entry<EventLoop, List<Outbox.Delivery>> target : byLoop.entrySet()) {
             // In tasks of at most DELIVERY_TASK_SOCKETS writes: the loop reads its sockets between
             // tasks, so a big session's fan-out does not hold up other sockets' pongs.
             List<Outbox.Delivery> deliveries = target.getValue();
             for (int from = 0; from < deliveries.size(); from += DELIVERY_TASK_SOCKETS) {
                 List<Outbox.Delivery> chunk = deliveries.subList(from, Math.min(deliveries.size(), from + DELIVERY_TASK_SOCKETS));
-                target.getKey().execute(() -> Outbox.deliver(chunk));
+                ByteBuf whole = encoded.retainedWhole(); // each task holds the batch's frame once
+                target.getKey().execute(() -> Outbox.deliver(chunk, whole));
             }
         }
+        encoded.release();
     }
 }
