@@ -50,12 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         add(&roster, &c, &expected);
       }
     }
-    if (m.has_events) {
-      struct json_iter it = {.object = false};
+    if (m.events_parsed) {
       int64_t last_seq = -1;
-      struct wire_event e;
-      while (json_container_next(&m.events, &it, NULL) == 1 &&
-             wire_event_parse(&m.events, &e)) {
+      for (size_t i = 0; i < m.parsed_count; i++) {
+        struct wire_event e = m.parsed_events[i];
         if (e.seq <= last_seq) {
           continue;
         }
@@ -74,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
+  wire_message_free(&m);
   if (roster.count != expected) {
     abort();
   }

@@ -228,6 +228,12 @@ struct wire_message {
   bool resumed, replay, snapshot;
   bool has_connection, has_connections, has_events;
   struct json connection, connections, events;
+  /* An `events` array is parsed while the frame is validated, once: its
+   * events, in order (freed by wire_message_free). */
+  struct wire_event* parsed_events;
+  size_t parsed_count;
+  bool events_parsed;
+  bool out_of_memory; /* wire_decode failed for want of memory, not bad input */
 };
 
 /* Client frames (JSON text of `*length` bytes, NUL-terminated); NULL when out
@@ -243,6 +249,8 @@ char* wire_resume_frame(const char* api_key, const char* session_id,
  * which it may rewrite (strings are unescaped in place). False when malformed
  * anywhere, so nothing of a bad frame is applied. */
 bool wire_decode(char* text, size_t length, struct wire_message* message);
+/* Frees what wire_decode allocated (after it succeeded or failed). */
+void wire_message_free(struct wire_message* message);
 /* One connection object or event at `j`; strings point into the frame. */
 bool wire_connection_parse(struct json* j, struct wire_connection* connection);
 bool wire_event_parse(struct json* j, struct wire_event* event);

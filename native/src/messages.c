@@ -255,40 +255,31 @@ static void handle_events(struct session* s, struct wire_message* m) {
             s->session_id);
     return;
   }
-  if (!m->has_events || json_peek(&m->events) != '[') {
+  if (!m->events_parsed) {
     protocol_error(s, "malformed 'events' message");
     return;
   }
-  struct json_iter it = {.object = false};
-  int more;
-  while ((more = json_container_next(&m->events, &it, NULL)) == 1) {
-    struct wire_event e;
-    if (!wire_event_parse(&m->events, &e)) {
-      protocol_error(s, "malformed event");
-      return;
-    }
-    if (e.seq <= s->last_seq) {
+  for (size_t i = 0; i < m->parsed_count; i++) {
+    const struct wire_event* e = &m->parsed_events[i];
+    if (e->seq <= s->last_seq) {
       continue;
     }
     /* Each delivery says whether more are wanted (one lock per event less
      * than asking again). */
     bool wanted = true;
-    if (JSON_IS(&e.type, "connectionCreated")) {
-      if (!connection_created(s, &e, &wanted)) {
+    if (JSON_IS(&e->type, "connectionCreated")) {
+      if (!connection_created(s, e, &wanted)) {
         out_of_memory(s);
         return;
       }
-    } else if (JSON_IS(&e.type, "connectionDestroyed")) {
-      wanted = connection_destroyed(s, &e);
+    } else if (JSON_IS(&e->type, "connectionDestroyed")) {
+      wanted = connection_destroyed(s, e);
     } else {
-      s->last_seq = e.seq; /* an event kind this client does not know */
+      s->last_seq = e->seq; /* an event kind this client does not know */
     }
     if (!wanted) {
       return;
     }
-  }
-  if (more < 0) {
-    protocol_error(s, "malformed 'events' message");
   }
 }
 
@@ -384,7 +375,11 @@ void handle_message(struct session* s, char* text, size_t length) {
   }
   struct wire_message m;
   if (!wire_decode(text, length, &m)) {
-    protocol_error(s, "malformed message from the server");
+    if (m.out_of_memory) {
+      out_of_memory(s); /* not the server's fault: a resume fetches the frame again */
+    } else {
+      protocol_error(s, "malformed message from the server");
+    }
   } else if (JSON_IS(&m.type, "connected")) {
     handle_connected(s, &m);
   } else if (JSON_IS(&m.type, "events")) {
@@ -394,5 +389,6 @@ void handle_message(struct session* s, char* text, size_t length) {
   } else if (JSON_IS(&m.type, "disconnected")) {
     handle_disconnected(s, &m);
   } /* other types (e.g. "pong", "ping") are ignored, as protocol.md asks */
+  wire_message_free(&m);
   batch_finish(s);
 }

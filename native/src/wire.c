@@ -177,8 +177,52 @@ static bool heartbeat_member(struct json* j, struct wire_message* m) {
   return more == 0;
 }
 
+/* The smallest event wire_event_parse takes, with its comma:
+ * {"seq":0,"type":"","connection":{"id":"a","creationTime":0}}, */
+#define MIN_EVENT_BYTES 60
+
+/* An `events` array, validated and parsed in one pass (strings unescaped in
+ * place), so that handle_events walks the parsed events instead of parsing the
+ * frame a second time (the second pass was 45 % of the decoder's time in a
+ * storm batch). An element that is not an event makes the frame malformed. At
+ * most one parsed event per MIN_EVENT_BYTES of frame: a frame costs about
+ * twice its size at most. Anything else than an array is kept as a span. */
+static bool events_member(struct json* j, struct wire_message* m, size_t frame_length) {
+  wire_message_free(m); /* a repeated key: the last one counts, as for other members */
+  m->events_parsed = false;
+  m->has_events = false;
+  if (json_peek(j) != '[') {
+    return span_member(j, &m->events, &m->has_events);
+  }
+  size_t limit = frame_length / MIN_EVENT_BYTES + 1;
+  size_t capacity = 0;
+  struct json_iter it = {.object = false};
+  int more;
+  while ((more = json_container_next(j, &it, NULL)) == 1) {
+    if (m->parsed_count == capacity) {
+      size_t grown = capacity ? capacity * 2 : 64;
+      grown = grown < limit ? grown : limit;
+      struct wire_event* events =
+          grown > capacity ? otc_realloc(m->parsed_events, grown * sizeof *events) : NULL;
+      if (!events) {
+        m->out_of_memory = grown > capacity;
+        return false;
+      }
+      m->parsed_events = events;
+      capacity = grown;
+    }
+    if (!wire_event_parse(j, &m->parsed_events[m->parsed_count])) {
+      return false;
+    }
+    m->parsed_count++;
+  }
+  m->has_events = more == 0;
+  m->events_parsed = m->has_events;
+  return m->has_events;
+}
+
 static bool message_member(struct json* j, const struct json_string* key,
-                           struct wire_message* m) {
+                           struct wire_message* m, size_t frame_length) {
   switch (key->length ? key->text[0] : '\0') {
     case 't':
       if (JSON_IS(key, "type")) return string_member(j, &m->type, &m->has_type);
@@ -191,7 +235,7 @@ static bool message_member(struct json* j, const struct json_string* key,
       if (JSON_IS(key, "snapshot")) return bool_member(j, &m->snapshot);
       break;
     case 'e':
-      if (JSON_IS(key, "events")) return span_member(j, &m->events, &m->has_events);
+      if (JSON_IS(key, "events")) return events_member(j, m, frame_length);
       if (JSON_IS(key, "epoch")) return integer_member(j, &m->epoch, &m->has_epoch);
       break;
     case 'c':
@@ -226,11 +270,17 @@ bool wire_decode(char* text, size_t length, struct wire_message* m) {
   struct json_string key;
   int more;
   while ((more = json_container_next(&j, &it, &key)) == 1) {
-    if (!message_member(&j, &key, m)) {
+    if (!message_member(&j, &key, m, length)) {
       return false;
     }
   }
   return more == 0 && json_at_end(&j) && m->has_type;
+}
+
+void wire_message_free(struct wire_message* m) {
+  free(m->parsed_events);
+  m->parsed_events = NULL;
+  m->parsed_count = 0;
 }
 
 bool wire_connection_parse(struct json* j, struct wire_connection* c) {
