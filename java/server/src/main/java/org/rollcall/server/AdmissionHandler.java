@@ -53,6 +53,16 @@ final class AdmissionHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelActive();
     }
 
+    /**
+     * At the WebSocket upgrade: the socket's count goes with the address to whoever closes it
+     * ({@link WebSocketFrameHandler}), and this handler leaves the pipeline.
+     */
+    InetAddress handOver() {
+        InetAddress address = counted;
+        counted = null;
+        return address;
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (counted != null) {

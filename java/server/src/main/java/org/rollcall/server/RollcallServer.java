@@ -6,8 +6,10 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -53,6 +55,8 @@ public final class RollcallServer implements AutoCloseable {
     static final String HTTP_API = "http-api";
     static final String WEBSOCKET_PATH = "/v1/ws";
     private static final int MAX_HTTP_REQUEST_BYTES = 64 * 1024;
+    /** Each read takes a pooled buffer of this size for the read only; a bigger input takes more reads. */
+    private static final RecvByteBufAllocator RECEIVE_BUFFERS = new FixedRecvByteBufAllocator(2048);
 
     private final String host;
     private final int requestedPort;
@@ -133,6 +137,9 @@ public final class RollcallServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true) // a restart may rebind while old sockets linger in TIME_WAIT
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                // One allocator for every socket: the default is an adaptive one per socket, with its
+                // own sizing state, to grow reads for bulk input; clients send small frames.
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
                 .childHandler(new Initializer(ssl));
         if (config.sendBufferBytes() > 0) {
             bootstrap.childOption(ChannelOption.SO_SNDBUF, config.sendBufferBytes());
@@ -267,8 +274,7 @@ public final class RollcallServer implements AutoCloseable {
             }
             pipeline.addLast(new HttpServerCodec())
                     .addLast(new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES))
-                    .addLast(new FrameRateLimiter(config.messageRate(), config.messageBurst()))
-                    .addLast(new Liveness())
+                    .addLast(new InboundFrames(config.messageRate(), config.messageBurst()))
                     .addLast(ORIGIN_GATE, originGate)
                     .addLast(new WebSocketServerProtocolHandler(webSocketConfig))
                     .addLast(new WebSocketFrameAggregator(config.maxFrameBytes()))

@@ -54,6 +54,30 @@ class AdmissionTest {
         }
     }
 
+    /**
+     * After the upgrade the admission handler leaves the pipeline (one context fewer per idle
+     * socket) and the WebSocket's own handler gives its place back: it must, or every WebSocket
+     * that ever closed would keep a place of its address.
+     */
+    @Test
+    void aWebSocketThatClosesGivesItsPlaceBack() throws Exception {
+        try (Fixture fixture = new Fixture(Fixture.fastConfig().build(),
+                Fixture.lenientSecurity().maxSocketsPerAddress(2).build())) {
+            Socket first = connect(fixture.port(), "127.0.0.1");
+            try (Socket second = connect(fixture.port(), "127.0.0.1")) {
+                assertEquals("HTTP/1.1 101", exchange(first, UPGRADE));
+                assertEquals("HTTP/1.1 101", exchange(second, UPGRADE));
+                try (Socket over = connect(fixture.port(), "127.0.0.1")) {
+                    assertEquals("HTTP/1.1 429", exchange(over, UPGRADE), "both places are taken by WebSockets");
+                }
+                first.close(); // the WebSocket goes without a close frame
+                assertEquals("HTTP/1.1 101", upgradeOnceAdmitted(fixture.port()));
+            } finally {
+                first.close();
+            }
+        }
+    }
+
     @Test
     void aSocketThatNeverUpgradesIsClosedWithinTheDefaultHttpIdleTime() throws Exception {
         long idleMs = ServerConfig.defaults().httpIdleTimeoutMs();
