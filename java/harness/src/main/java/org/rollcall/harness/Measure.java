@@ -20,6 +20,8 @@ final class Measure {
     private static final double CAPACITY_RATE = 500;
     /** How long the capacity run idles (heartbeats only) before measuring memory. */
     private static final long IDLE_MS = 5000;
+    /** Lone joins and leaves before the timed probes, for the JIT. */
+    private static final int WARM_UP_PROBES = 200;
     /** Connects per second of the lone-latency members, in all. */
     private static final double MEMBER_JOIN_RATE = 100;
 
@@ -163,6 +165,12 @@ final class Measure {
         Clients.add(harness, memberProcesses, sessionId, members, "m:");
         Clients.awaitFull(harness, fulls, sessionId, members, 0, BIG_TIMEOUT);
         LoadProcess prober = harness.spawn(1000);
+        harness.progress.phase("warming", members);
+        // The warm-up storms do not run this path (a lone join, its fan-out and leave): without these
+        // throwaway probes the JIT is still compiling it while the probes are timed and their CPU counted.
+        for (int i = 0; i < WARM_UP_PROBES; i++) {
+            LoneProbe.run(harness, prober, memberProcesses, sessionId, "mark:warm-up-" + i);
+        }
         harness.progress.phase("probing", members);
         // The members' heartbeats cost CPU too; measured alone first, to be told apart from the events.
         long[] serverIdleBefore = serverCpuSplit();
@@ -188,30 +196,22 @@ final class Measure {
         List<Double> runTails = new ArrayList<>();
         List<Double> runMedians = new ArrayList<>();
         for (int i = 0; i < probes; i++) {
-            String data = "mark:probe-" + i;
-            List<CompletableFuture<JsonNode>> created = awaitMarks(memberProcesses, "created", data);
-            CompletableFuture<JsonNode> self = prober.awaitAny(line -> LoadProcess.type(line).equals("mark_self")
-                    && line.path("data").asText().equals(data));
-            prober.add(sessionId, harness.token(sessionId, data), "");
-            JsonNode joined = get(self, LINE_TIMEOUT);
-            Marks seen = Marks.of(created);
-            if (seen.count != members) {
+            LoneProbe probe = LoneProbe.run(harness, prober, memberProcesses, sessionId, "mark:probe-" + i);
+            LoneProbe.Marks seen = probe.created();
+            JsonNode joined = probe.joined();
+            if (seen.count() != members) {
                 incomplete++;
             }
             long connectedAt = joined.path("connected_ns").asLong();
             long connectAt = joined.path("connect_ns").asLong();
             long stamp = joined.path("creation_ms").asLong() * 1_000_000;
-            fromStamp.add(Clock.ms(seen.last - stamp));
-            fromFirstSign.add(Clock.ms(seen.last - Math.min(seen.first, connectedAt)));
-            afterJoiner.add(Clock.ms(seen.last - connectedAt));
-            spread.add(Clock.ms(seen.last - seen.first));
+            fromStamp.add(Clock.ms(seen.last() - stamp));
+            fromFirstSign.add(Clock.ms(seen.last() - Math.min(seen.first(), connectedAt)));
+            afterJoiner.add(Clock.ms(seen.last() - connectedAt));
+            spread.add(Clock.ms(seen.last() - seen.first()));
             connectTime.add(Clock.ms(connectedAt - connectAt));
-            fromConnectCall.add(Clock.ms(seen.last - connectAt)); // as the peers measure a lone join
-
-            List<CompletableFuture<JsonNode>> dropped = awaitMarks(memberProcesses, "dropped", data);
-            long leftAt = prober.leaving(1, "", LINE_TIMEOUT).path("t_ns").asLong();
-            Marks gone = Marks.of(dropped);
-            gracefulDrop.add(Clock.ms(gone.last - leftAt));
+            fromConnectCall.add(Clock.ms(seen.last() - connectAt)); // as the peers measure a lone join
+            gracefulDrop.add(Clock.ms(probe.dropped().last() - probe.leftAt()));
             if ((i + 1) % perRun == 0 && runTails.size() < runs) {
                 Stats run = Stats.of(fromStamp.subList(fromStamp.size() - perRun, fromStamp.size()));
                 runTails.add(run.percentile(run.tailPercentile()));
@@ -225,6 +225,7 @@ final class Measure {
         section.put("members", members);
         section.put("member_processes", processCount);
         section.put("probes", probes);
+        section.put("warm_up_probes", WARM_UP_PROBES);
         section.put("probing_ms", probingMs);
         section.put("server_cpu_ms_per_probe", (double) total(serverCpuAfter, serverCpuBefore) / probes);
         section.put("server_idle_cpu_ms_per_probe", serverIdlePerMs * probingMs / probes);
@@ -283,33 +284,6 @@ final class Measure {
         double user = after[0] - before[0];
         double system = after[1] - before[1];
         return user + system > 0 ? system / (user + system) : Double.NaN;
-    }
-
-    static List<CompletableFuture<JsonNode>> awaitMarks(List<LoadProcess> processes, String event, String data) {
-        List<CompletableFuture<JsonNode>> futures = new ArrayList<>();
-        for (LoadProcess process : processes) {
-            futures.add(process.awaitAny(line -> LoadProcess.type(line).equals("mark")
-                    && line.path("event").asText().equals(event) && line.path("data").asText().equals(data)));
-        }
-        return futures;
-    }
-
-    /** The mark lines of one marked connection and event, over processes. */
-    private record Marks(long first, long last, int count, List<JsonNode> lines) {
-        static Marks of(List<CompletableFuture<JsonNode>> futures) {
-            long first = Long.MAX_VALUE;
-            long last = 0;
-            int count = 0;
-            List<JsonNode> lines = new ArrayList<>();
-            for (CompletableFuture<JsonNode> future : futures) {
-                JsonNode line = get(future, LINE_TIMEOUT);
-                lines.add(line);
-                first = Math.min(first, line.path("first_ns").asLong());
-                last = Math.max(last, line.path("last_ns").asLong());
-                count += line.path("count").asInt();
-            }
-            return new Marks(first, last, count, lines);
-        }
     }
 
     // --- 2. join storms ---------------------------------------------------------------------

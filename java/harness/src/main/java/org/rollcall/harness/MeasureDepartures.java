@@ -60,12 +60,12 @@ final class MeasureDepartures {
         for (int i = 0; i < repeats; i++) {
             String data = "mark:" + kind + "-" + i;
             LoadProcess victim = harness.spawn(1000);
-            CompletableFuture<JsonNode> created = Measure.awaitMarks(List.of(watchers), "created", data).get(0);
+            CompletableFuture<JsonNode> created = LoneProbe.awaitMarks(List.of(watchers), "created", data).get(0);
             CompletableFuture<JsonNode> joined = victim.awaitAny(line -> LoadProcess.type(line).equals("mark_self"));
             victim.add(sessionId, harness.token(sessionId, data), "");
             Measure.get(created, Measure.LINE_TIMEOUT); // the observers know it,
             Measure.get(joined, Measure.LINE_TIMEOUT); // and it knows it is in
-            CompletableFuture<JsonNode> dropped = Measure.awaitMarks(List.of(watchers), "dropped", data).get(0);
+            CompletableFuture<JsonNode> dropped = LoneProbe.awaitMarks(List.of(watchers), "dropped", data).get(0);
             long start;
             switch (kind) {
                 case "graceful" -> start = victim.leaving(1, "", Measure.LINE_TIMEOUT).path("t_ns").asLong();

@@ -50,7 +50,9 @@ final class ReportSections {
         }
         md.append("\n## 1. Lone-event latency\n\n").append(lone.get("members")).append(" members in one session over ")
                 .append(lone.get("member_processes")).append(" otc-load processes; ").append(lone.get("probes"))
-                .append(" times, one more client joins alone (then leaves). Probes where not every member saw the join: ")
+                .append(" times, one more client joins alone (then leaves), after ")
+                .append(lone.getOrDefault("warm_up_probes", 0)).append(" such probes untimed (the JIT). ")
+                .append("Probes where not every member saw the join: ")
                 .append(lone.get("incomplete_probes")).append(".\n\n");
         md.append("Percentiles from an HdrHistogram of all probes; a p99 only from " + Stats.P99_MIN
                 + " probes or more. Per run of ").append(lone.get("probes_per_run")).append(" probes (")
