@@ -176,8 +176,9 @@ final class Measure {
         long[] serverIdleBefore = serverCpuSplit();
         long[] clientIdleBefore = cpuSplit(memberProcesses);
         Clients.sleep(IDLE_MS);
-        double serverIdlePerMs = (double) total(serverCpuSplit(), serverIdleBefore) / IDLE_MS;
-        double clientIdlePerMs = (double) total(cpuSplit(memberProcesses), clientIdleBefore) / IDLE_MS;
+        double serverIdlePerMs = (double) Signals.cpuMillisBetween(serverCpuSplit(), serverIdleBefore) / IDLE_MS;
+        double clientIdlePerMs =
+                (double) Signals.cpuMillisBetween(cpuSplit(memberProcesses), clientIdleBefore) / IDLE_MS;
         ServerProfile profile = ServerProfile.start(harness, "latency");
         long[] serverCpuBefore = serverCpuSplit();
         long[] clientCpuBefore = cpuSplit(memberProcesses);
@@ -227,12 +228,14 @@ final class Measure {
         section.put("probes", probes);
         section.put("warm_up_probes", WARM_UP_PROBES);
         section.put("probing_ms", probingMs);
-        section.put("server_cpu_ms_per_probe", (double) total(serverCpuAfter, serverCpuBefore) / probes);
+        section.put("server_cpu_ms_per_probe",
+                (double) Signals.cpuMillisBetween(serverCpuAfter, serverCpuBefore) / probes);
         section.put("server_idle_cpu_ms_per_probe", serverIdlePerMs * probingMs / probes);
-        section.put("server_kernel_share", share(serverCpuBefore, serverCpuAfter));
-        section.put("member_processes_cpu_ms_per_probe", (double) total(clientCpuAfter, clientCpuBefore) / probes);
+        section.put("server_kernel_share", Signals.kernelShare(serverCpuBefore, serverCpuAfter));
+        section.put("member_processes_cpu_ms_per_probe",
+                (double) Signals.cpuMillisBetween(clientCpuAfter, clientCpuBefore) / probes);
         section.put("member_processes_idle_cpu_ms_per_probe", clientIdlePerMs * probingMs / probes);
-        section.put("member_processes_kernel_share", share(clientCpuBefore, clientCpuAfter));
+        section.put("member_processes_kernel_share", Signals.kernelShare(clientCpuBefore, clientCpuAfter));
         section.put("server_profile", profile == null ? Map.of() : profile.stop());
         section.put("incomplete_probes", incomplete);
         Stats perRunStats = Stats.of(fromStamp.subList(0, Math.min(perRun, fromStamp.size())));
@@ -272,18 +275,6 @@ final class Measure {
             sum[1] += split[1];
         }
         return sum;
-    }
-
-    /** CPU milliseconds between two {user, system} readings. */
-    private static long total(long[] after, long[] before) {
-        return after[0] + after[1] - before[0] - before[1];
-    }
-
-    /** The kernel's share of the CPU time between two {user, system} readings. */
-    private static double share(long[] before, long[] after) {
-        double user = after[0] - before[0];
-        double system = after[1] - before[1];
-        return user + system > 0 ? system / (user + system) : Double.NaN;
     }
 
     // --- 2. join storms ---------------------------------------------------------------------
@@ -390,8 +381,8 @@ final class Measure {
         storm.put("events_per_frame", frames > 0 ? events / frames : 0);
         storm.put("server_cpu_ms", serverCpu);
         storm.put("client_cpu_ms", clientCpu);
-        storm.put("server_kernel_share", share(serverCpuBefore, serverCpuAfter));
-        storm.put("client_kernel_share", share(clientCpuBefore, clientCpuAfter));
+        storm.put("server_kernel_share", Signals.kernelShare(serverCpuBefore, serverCpuAfter));
+        storm.put("client_kernel_share", Signals.kernelShare(clientCpuBefore, clientCpuAfter));
         storm.put("server_profile", profile == null ? Map.of() : profile.stop());
         storm.put("timeline", merged.toJson());
         System.out.printf("storm %d: converged in %.0f ms, %.0f events/s, %.4f frames/event%n", members,

@@ -112,9 +112,8 @@ final class MeasureHeartbeat {
                 Thread.sleep(WINDOW_MS);
                 long[] after = Signals.cpuSplit(pid);
                 Matcher idle = await(out, IDLE, lines);
-                row.put("server_cpu_percent", 100.0 * (after[0] + after[1] - before[0] - before[1]) / WINDOW_MS);
-                row.put("server_kernel_share", (double) (after[1] - before[1])
-                        / Math.max(1, after[0] + after[1] - before[0] - before[1]));
+                row.put("server_cpu_percent", 100.0 * Signals.cpuMillisBetween(after, before) / WINDOW_MS);
+                row.put("server_kernel_share", Signals.kernelShare(before, after));
                 row.put("libotc_cpu_percent", Double.parseDouble(idle.group(3)));
                 row.put("libotc_rss_bytes_per_session", Double.parseDouble(idle.group(2)));
                 row.put("reconnections", Long.parseLong(idle.group(4)));
@@ -137,6 +136,7 @@ final class MeasureHeartbeat {
                 return m;
             }
         }
-        throw new HarnessException("otc-transport-bench ended without \"" + pattern + "\": " + String.join(" / ", lines));
+        throw new HarnessException("otc-transport-bench ended without \"" + pattern + "\": "
+                + String.join(" / ", lines));
     }
 }

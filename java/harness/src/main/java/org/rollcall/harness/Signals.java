@@ -44,6 +44,18 @@ final class Signals {
         return split[0] < 0 ? -1 : split[0] + split[1];
     }
 
+    /** CPU milliseconds between two {user, system} readings of {@link #cpuSplit}. */
+    static long cpuMillisBetween(long[] after, long[] before) {
+        return after[0] + after[1] - before[0] - before[1];
+    }
+
+    /** The kernel's share of the CPU time between two {user, system} readings of {@link #cpuSplit}. */
+    static double kernelShare(long[] before, long[] after) {
+        double user = after[0] - before[0];
+        double system = after[1] - before[1];
+        return user + system > 0 ? system / (user + system) : Double.NaN;
+    }
+
     /** {user, system} CPU time in milliseconds (/proc/PID/stat), or {-1, -1}. */
     static long[] cpuSplit(long pid) {
         try {
