@@ -171,7 +171,6 @@ struct json_iter {
 };
 
 void json_init(struct json* j, char* text, size_t length);
-/* The next non-space character, or '\0' at the end. */
 /* The next non-space byte, or '\0' at the end; inline: the decoders call it
  * a dozen times per event. */
 static inline __attribute__((always_inline)) char json_peek(struct json* j) {
