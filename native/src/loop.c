@@ -4,6 +4,7 @@
 
 #include "internal.h"
 
+#include "inbox.h"
 #include "wsconn.h"
 
 #include <signal.h>
@@ -166,6 +167,7 @@ otc_status otc_init(void* reserved) {
   uv_async_init(&loop, &wakeup, run_commands);
   uv_timer_init(&loop, &stop_check);
   wheel_start();
+  inbox_start();
   stop_requested = false;
   if (!start_library_thread()) {
     uv_walk(&loop, close_handle, NULL);

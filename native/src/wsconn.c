@@ -9,6 +9,8 @@
 
 #include "wsconn.h"
 
+#include "inbox.h"
+
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -33,6 +35,11 @@
  * no receive buffer of its own. */
 #define SHARED_MESSAGE_BYTES (64u * 1024u)
 #define READ_BUFFER_BYTES (64u * 1024u)
+/* Past this many bytes of messages read ahead and not yet applied, the
+ * socket is not read until they are down to the second figure: the kernel
+ * then holds the rest, and the server sees a slow reader (protocol.md). */
+#define INBOX_PAUSE_BYTES (8u * 1024u * 1024u)
+#define INBOX_RESUME_BYTES (2u * 1024u * 1024u)
 
 enum wsconn_state { WS_CONNECTING, WS_TLS, WS_UPGRADE, WS_OPEN };
 
@@ -75,6 +82,8 @@ struct wsconn {
   bool frame_fin;
   const char* bad; /* a frame that ends the socket, once wslay returns */
   bool bad_memory; /* ...for want of memory */
+  struct inbox inbox; /* messages read, not yet applied */
+  bool reading_paused; /* the inbox is full */
   struct otc_timer orphan_timer;
 };
 
@@ -125,11 +134,17 @@ static void shut(struct wsconn* c) {
     timer_cancel(&c->orphan_timer);
   }
   release_message(c);
+  inbox_clear(&c->inbox);
   uv_close((uv_handle_t*)&c->tcp, closed);
 }
 
-/* The socket ended on its own: tells the owner, then closes. */
+/* The socket ended on its own: applies what came before the end, tells the
+ * owner, then closes. */
 static void finish(struct wsconn* c, enum wsconn_failure kind, const char* why) {
+  inbox_drain(&c->inbox); /* the owner may abort us meanwhile */
+  if (c->closing) {
+    return;
+  }
   void* owner = c->owner;
   c->owner = NULL;
   if (owner) {
@@ -393,8 +408,13 @@ static void frame_end(struct wsconn* c, bool fin) {
     return; /* more fragments follow */
   }
   c->in_message = false;
-  if (c->owner) {
+  if (!c->owner) {
+    /* released: the message is dropped */
+  } else if (inbox_may_apply_now(&c->inbox)) {
     c->events->message(c->owner, c->message, c->message_length);
+  } else if (!inbox_push(&c->inbox, c->message, c->message_length)) {
+    c->bad = "out of memory for a server message";
+    c->bad_memory = true;
   }
   release_message(c); /* the owner may have aborted us: memory stays until closed() */
 }
@@ -677,6 +697,26 @@ static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buffer) 
   if (!c->leftover) {
     c->in_length = 0; /* the read buffer is reused */
   }
+  if (!c->closing && c->inbox.bytes > INBOX_PAUSE_BYTES) {
+    uv_read_stop((uv_stream_t*)&c->tcp);
+    c->reading_paused = true;
+  }
+}
+
+/* A message read ahead is applied (inbox.c); a paused socket is read again
+ * once its inbox is low. */
+static void apply_message(struct inbox* box, char* text, size_t length) {
+  struct wsconn* c = OTC_CONTAINER_OF(box, struct wsconn, inbox);
+  if (c->owner) {
+    c->events->message(c->owner, text, length);
+  }
+  if (!c->closing && c->reading_paused && box->bytes <= INBOX_RESUME_BYTES) {
+    c->reading_paused = false;
+    int started = uv_read_start((uv_stream_t*)&c->tcp, allocate, on_read);
+    if (started != 0) {
+      finish(c, WSCONN_NETWORK, uv_strerror(started));
+    }
+  }
 }
 
 static void on_connect(uv_connect_t* request, int status) {
@@ -737,6 +777,7 @@ struct wsconn* wsconn_open(const struct wsconn_target* target,
   c->events = events;
   c->owner = owner;
   c->state = WS_CONNECTING;
+  c->inbox.apply = apply_message;
   if (!build_request(c, target) || (target->tls && !setup_tls(c, target))) {
     SSL_free(c->ssl);
     free(c->request);
@@ -795,6 +836,7 @@ static void orphan_expired(struct otc_timer* timer) {
 
 void wsconn_release(struct wsconn* c) {
   c->owner = NULL;
+  inbox_clear(&c->inbox);
   if (c->closing) {
     return;
   }
@@ -812,7 +854,13 @@ void wsconn_release(struct wsconn* c) {
 bool wsconn_has_unread_bytes(const struct wsconn* c) {
   uv_os_fd_t fd;
   int unread = 0;
-  if (c->closing || uv_fileno((const uv_handle_t*)&c->tcp, &fd) != 0) {
+  if (c->closing) {
+    return false;
+  }
+  if (c->inbox.head) {
+    return true; /* read ahead, not applied yet */
+  }
+  if (uv_fileno((const uv_handle_t*)&c->tcp, &fd) != 0) {
     return false;
   }
   return ioctl(fd, FIONREAD, &unread) == 0 && unread > 0;

@@ -54,7 +54,8 @@ void wsconn_abort(struct wsconn* c);
 /* The owner leaves: an open socket closes gracefully on its own (bounded in
  * time), another is aborted. Silent. */
 void wsconn_release(struct wsconn* c);
-/* Whether bytes wait in the kernel that the loop has not read. */
+/* Whether bytes from the server wait to be applied: in the kernel, unread,
+ * or read ahead (inbox.h). */
 bool wsconn_has_unread_bytes(const struct wsconn* c);
 
 /* For the loop (loop.c): TLS settings at otc_init, and sockets of deleted

@@ -178,7 +178,12 @@ static void frame_end(struct fake_peer* p, bool fin) {
         p->message_length = 0;
       }
       break;
-    default: /* pongs and binary frames are ignored */
+    case 0xa:
+      if (p->script->pong) {
+        p->script->pong(p, (const char*)p->control, (size_t)p->frame_length);
+      }
+      break;
+    default: /* binary frames are ignored */
       break;
   }
 }

@@ -21,6 +21,8 @@ struct fake_script {
   void (*opened)(struct fake_peer* peer);
   /* A whole text message from the client (optional). */
   void (*message)(struct fake_peer* peer, const char* text, size_t length);
+  /* A pong from the client, with its payload (optional). */
+  void (*pong)(struct fake_peer* peer, const char* payload, size_t length);
   /* Called every `tick_ms` while the peer is open (optional). */
   void (*tick)(struct fake_peer* peer);
   int tick_ms;
