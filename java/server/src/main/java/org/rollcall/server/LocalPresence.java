@@ -134,7 +134,7 @@ final class LocalPresence implements Presence {
                     outbox.sendEvents(Json.eventsFrame(io.netty.buffer.ByteBufAllocator.DEFAULT, missed, 0, missed.size()));
                 }
             } else {
-                List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : session.roster(member.id());
+                List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : session.roster(member);
                 outbox.sendConnected(Json.connected(protocol, Json.Catchup.SNAPSHOT, key.sessionId(), member.info(),
                         member.resumeToken, session.epoch, session.lastSeq(), roster, config));
             }

@@ -35,13 +35,16 @@ final class Outbox {
     static final int ROSTER_CHUNK_BYTES = 64 * 1024;
 
     /**
-     * A frame for one socket, from a session's batch: its own {@code frame} (the delivery owns it),
-     * or null for the batch's whole frame, which the socket's loop task holds for all its deliveries.
+     * A frame of its own for one socket, from a session's batch (the delivery owns it): for a member
+     * that joined or resumed within the batch. The others' delivery is their Outbox alone, for the
+     * batch's whole frame, which the socket's loop task holds for all its deliveries.
      */
     record Delivery(Outbox outbox, ByteBuf frame) {
     }
 
     private final Channel channel;
+    /** The socket's event loop: fixed for the channel's life, kept here so a fan-out's walk reads one object less. */
+    private final EventLoop loop;
     /** The WebSocket encoder's context: a write from it reaches only the handlers nearer the socket. */
     private final ChannelHandlerContext wire;
     private final ConnectionHandler handler;
@@ -49,6 +52,11 @@ final class Outbox {
     private final OutboundBudget budget;
     /** The socket, for frames written straight from a shared buffer: epoll without TLS; else null. */
     private final Socket socket;
+    /**
+     * Netty's outbound buffer of the channel (with {@link #socket}): it is the same object while the
+     * socket is open, so the direct send reads it here instead of through the channel and its unsafe.
+     */
+    private final ChannelOutboundBuffer outbound;
 
     /** The member this socket carries. Read and written only on the member's session's owner loop. */
     Member member;
@@ -66,17 +74,21 @@ final class Outbox {
     Outbox(Channel channel, ChannelHandlerContext wire, ConnectionHandler handler, ServerConfig config,
             OutboundBudget budget) {
         this.channel = channel;
+        this.loop = channel.eventLoop();
         this.wire = wire;
         this.handler = handler;
         this.config = config;
         this.budget = budget;
         // TLS must see every byte, and only epoll's socket takes a write from memory here.
-        this.socket = channel instanceof EpollSocketChannel epoll && channel.pipeline().get(SslHandler.class) == null
-                ? (Socket) epoll.fd() : null;
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer(); // null once the channel is closed
+        boolean direct = out != null && channel instanceof EpollSocketChannel
+                && channel.pipeline().get(SslHandler.class) == null;
+        this.socket = direct ? (Socket) ((EpollSocketChannel) channel).fd() : null;
+        this.outbound = direct ? out : null;
     }
 
     EventLoop loop() {
-        return channel.eventLoop();
+        return loop;
     }
 
     // ---- called on the owner loop
@@ -115,16 +127,17 @@ final class Outbox {
 
     /**
      * Hands each frame to its socket (each socket is in a batch's deliveries once) and sends what each
-     * can take. {@code whole} is the batch's frame for the deliveries without their own; this task
-     * holds one reference to it and drops it at the end.
+     * can take. A delivery is an Outbox, for {@code whole}, the batch's frame, or a {@link Delivery}
+     * with a frame of its own. This task holds one reference to {@code whole} and drops it at the end.
      */
-    static void deliver(List<Delivery> deliveries, ByteBuf whole) {
+    static void deliver(List<Object> deliveries, ByteBuf whole) {
         try {
-            for (Delivery delivery : deliveries) {
-                if (delivery.frame() == null) {
-                    delivery.outbox().sendShared(whole);
+            for (Object delivery : deliveries) {
+                if (delivery instanceof Outbox outbox) {
+                    outbox.sendShared(whole);
                 } else {
-                    delivery.outbox().send(delivery.frame());
+                    Delivery own = (Delivery) delivery;
+                    own.outbox().send(own.frame());
                 }
             }
         } finally {
@@ -155,12 +168,11 @@ final class Outbox {
      * (flushed or not), so the order of the bytes on the wire is the order of the writes.
      */
     private boolean directWritePossible(int bytes) {
-        if (socket == null || closed || !nothingWaits() || bytes > config.maxBacklogBytes() || !channel.isOpen()
-                || !channel.isWritable()) {
-            return false;
-        }
-        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
-        return out != null && out.isEmpty() && out.totalPendingWriteBytes() == 0;
+        // The socket's own state (channel.isOpen() is socket.isOpen() on epoll) and the outbound
+        // buffer's (channel.isWritable() is outbound.isWritable() while it is open): the checks of a
+        // write through Netty, read from two objects instead of four, a fan-out touching a thousand.
+        return socket != null && !closed && nothingWaits() && bytes <= config.maxBacklogBytes() && socket.isOpen()
+                && outbound.isWritable() && outbound.isEmpty() && outbound.totalPendingWriteBytes() == 0;
     }
 
     /** Bytes the kernel took of {@code frame} (0 when its buffer is full or the write failed). */

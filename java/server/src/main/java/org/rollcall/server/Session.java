@@ -87,11 +87,12 @@ final class Session {
         return seq <= lastSeq && log.reachesBack(seq) ? log.after(seq) : null;
     }
 
-    /** Every member but {@code selfId}, as others see them. */
-    List<ConnectionInfo> roster(String selfId) {
+    /** Every member but {@code self} (null: every member), as others see them. */
+    List<ConnectionInfo> roster(Member self) {
+        // Compared by identity: a member's ID is one more object to read for each of a thousand members.
         List<ConnectionInfo> others = new ArrayList<>(members.size());
         for (Member member : members.values()) {
-            if (!member.id().equals(selfId)) {
+            if (member != self) {
                 others.add(member.info());
             }
         }
@@ -117,7 +118,9 @@ final class Session {
         long lastSeqOfBatch = firstSeq + events.size() - 1;
         ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
         EncodedEvents encoded = null;
-        Map<EventLoop, List<Outbox.Delivery>> byLoop = new HashMap<>();
+        Map<EventLoop, List<Object>> byLoop = new HashMap<>();
+        EventLoop loop = null; // the loop of the previous member, and its deliveries: members share a few loops
+        List<Object> deliveries = null;
         long frames = 0;
         long eventsSent = 0;
         long batched = 0;
@@ -135,20 +138,24 @@ final class Session {
             frames++;
             eventsSent += count;
             batched += count > 1 ? count : 0;
-            // Most members get the whole frame: the batch's one buffer, shared by the tasks below.
-            byLoop.computeIfAbsent(outbox.loop(), loop -> new ArrayList<>())
-                    .add(new Outbox.Delivery(outbox, from == 0 ? null : encoded.frameFrom(alloc, from)));
+            if (outbox.loop() != loop) {
+                loop = outbox.loop();
+                deliveries = byLoop.computeIfAbsent(loop, target -> new ArrayList<>(members.size()));
+            }
+            // Most members get the whole frame, the batch's one buffer shared by the tasks below: for
+            // them the outbox alone is the delivery (nothing allocated per member).
+            deliveries.add(from == 0 ? outbox : new Outbox.Delivery(outbox, encoded.frameFrom(alloc, from)));
         }
         if (encoded == null) {
             return;
         }
         metrics.eventsFramesSent(frames, eventsSent, batched);
-        for (Map.Entry<EventLoop, List<Outbox.Delivery>> target : byLoop.entrySet()) {
+        for (Map.Entry<EventLoop, List<Object>> target : byLoop.entrySet()) {
             // In tasks of at most DELIVERY_TASK_SOCKETS writes: the loop reads its sockets between
             // tasks, so a big session's fan-out does not hold up other sockets' pongs.
-            List<Outbox.Delivery> deliveries = target.getValue();
-            for (int from = 0; from < deliveries.size(); from += DELIVERY_TASK_SOCKETS) {
-                List<Outbox.Delivery> chunk = deliveries.subList(from, Math.min(deliveries.size(), from + DELIVERY_TASK_SOCKETS));
+            List<Object> all = target.getValue();
+            for (int from = 0; from < all.size(); from += DELIVERY_TASK_SOCKETS) {
+                List<Object> chunk = all.subList(from, Math.min(all.size(), from + DELIVERY_TASK_SOCKETS));
                 ByteBuf whole = encoded.retainedWhole(); // each task holds the batch's frame once
                 target.getKey().execute(() -> Outbox.deliver(chunk, whole));
             }
