@@ -66,6 +66,8 @@ final class Outbox {
     private ArrayDeque<Object> queue;
     private long queuedBytes;
     private long rosterBytes;
+    /** What this socket holds against the node's budget: frames' bytes, a roster's memory (see {@link #held}). */
+    private long budgeted;
     private int rosterNext = -1; // the roster entry the next fragment starts with; -1: head not yet written
     private long lastProgressNanos = System.nanoTime();
     private long writtenBytes; // ever handed to the socket (see ConnectionHandler's heartbeat)
@@ -226,7 +228,9 @@ final class Outbox {
         }
         queue.add(frame);
         queuedBytes += bytes;
-        budget.add(bytes);
+        long held = held(frame, bytes);
+        budgeted += held;
+        budget.add(held);
         if (queuedBytes - rosterBytes > config.maxBacklogBytes()) {
             handler.onSlowConsumer("outbound backlog over " + config.maxBacklogBytes() + " bytes");
         } else if (budget.exceeded() && !channel.isWritable()) {
@@ -241,7 +245,7 @@ final class Outbox {
             Object head = queue.peek();
             if (head instanceof ByteBuf frame) {
                 queue.poll();
-                taken(frame.readableBytes());
+                taken(frame.readableBytes(), frame.readableBytes());
                 writtenBytes += frame.readableBytes();
                 wire.write(frame, wire.voidPromise());
             } else {
@@ -258,6 +262,11 @@ final class Outbox {
         }
     }
 
+    /** The kernel took bytes from Netty's buffer (the peer reads), though none of ours moved yet. */
+    void progressed(long nowNanos) {
+        lastProgressNanos = nowNanos;
+    }
+
     /** How long frames have waited without the socket taking any; 0 when nothing waits. */
     long stalledNanos(long nowNanos) {
         return nothingWaits() ? 0 : nowNanos - lastProgressNanos;
@@ -272,7 +281,8 @@ final class Outbox {
             }
             queue = null;
         }
-        budget.add(-queuedBytes);
+        budget.add(-budgeted);
+        budgeted = 0;
         queuedBytes = 0;
         rosterBytes = 0;
     }
@@ -281,9 +291,24 @@ final class Outbox {
         return queue == null || queue.isEmpty();
     }
 
-    private void taken(long bytes) {
+    /** {@code bytes} of the backlog went out, and {@code held} of the budget with them. */
+    private void taken(long bytes, long held) {
         queuedBytes -= bytes;
-        budget.add(-bytes);
+        budgeted -= held;
+        budget.add(-held);
+    }
+
+    /**
+     * The memory a waiting frame holds: a frame its bytes; a roster, encoded only as the socket drains,
+     * a reference per member and its head and tail, not the size of its encoding. Counting a storm's
+     * rosters at their encoded size (a joiner of 5000 waits with ~700 KB of them) spent the node's
+     * budget on memory never held and dropped readers that were only behind (1503).
+     */
+    private static long held(Object frame, long bytes) {
+        if (frame instanceof Json.ConnectedFrame connected) {
+            return connected.head().length + connected.tail().length + 8L * connected.roster().size();
+        }
+        return bytes;
     }
 
     /**
@@ -323,7 +348,7 @@ final class Outbox {
         } else {
             rosterNext = end;
         }
-        taken(payload);
+        taken(payload, last ? held(frame, frame.size()) : 0);
         writtenBytes += out.readableBytes();
         wire.write(out, wire.voidPromise());
     }
