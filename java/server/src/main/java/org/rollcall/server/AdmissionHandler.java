@@ -55,7 +55,7 @@ final class AdmissionHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * At the WebSocket upgrade: the socket's count goes with the address to whoever closes it
-     * ({@link WebSocketFrameHandler}), and this handler leaves the pipeline.
+     * ({@link ClientFrames}), and this handler leaves the pipeline.
      */
     InetAddress handOver() {
         InetAddress address = counted;

@@ -7,8 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.net.InetSocketAddress;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +42,7 @@ final class ConnectionHandler {
     private boolean textHeartbeat;
     private long sinceNanos = System.nanoTime(); // the handshake, or since silent
     private long lastPingNanos;
-    // What InboundFrames saw: kept here, a tick reads one object fewer.
+    // What ClientFrames saw: kept here, a tick reads one object fewer.
     private long reads;
     private long lastHeardNanos = sinceNanos;
     private long lastTalkNanos = Long.MIN_VALUE / 2;
@@ -61,7 +59,7 @@ final class ConnectionHandler {
         this.outbox = new Outbox(channel, wire, this, server.config(), server.outboundBudget());
     }
 
-    /** A frame from the peer (from {@link InboundFrames}): life; {@code talk}: anything but a pong. */
+    /** A frame from the peer (from {@link ClientFrames}): life; {@code talk}: anything but a pong. */
     void heard(long now, boolean talk) {
         reads++;
         lastHeardNanos = now;
@@ -119,7 +117,7 @@ final class ConnectionHandler {
             }
             case "ping" -> { // v1 browsers
                 requireJoined();
-                channel.writeAndFlush(new TextWebSocketFrame(Json.PONG));
+                channel.writeAndFlush(WsFrames.text(channel.alloc(), Json.PONG));
             }
             case "pong" -> requireJoined(); // the answer to our text ping: it is life, nothing more
             default -> {
@@ -252,7 +250,7 @@ final class ConnectionHandler {
             server.presence().leave(session, outbox, Reason.CLIENT_DISCONNECTED);
         }
         end();
-        channel.writeAndFlush(new CloseWebSocketFrame(1000, "bye")).addListener(ChannelFutureListener.CLOSE);
+        channel.writeAndFlush(WsFrames.close(channel.alloc(), 1000, "bye")).addListener(ChannelFutureListener.CLOSE);
         Sockets.closeSoon(channel);
     }
 
@@ -309,8 +307,8 @@ final class ConnectionHandler {
             return;
         }
         end();
-        channel.write(new TextWebSocketFrame(Json.disconnected(Reason.FORCE_DISCONNECTED)));
-        channel.writeAndFlush(new CloseWebSocketFrame(1000, "forceDisconnected"));
+        channel.write(WsFrames.text(channel.alloc(), Json.disconnected(Reason.FORCE_DISCONNECTED)));
+        channel.writeAndFlush(WsFrames.close(channel.alloc(), 1000, "forceDisconnected"));
         Sockets.closeSoon(channel);
     }
 
@@ -343,8 +341,8 @@ final class ConnectionHandler {
         }
         end();
         String frame = code == ErrorCode.CONNECTION_REFUSED ? Json.error(code, message, RETRY_AFTER_MS) : Json.error(code, message);
-        channel.write(new TextWebSocketFrame(frame));
-        channel.writeAndFlush(new CloseWebSocketFrame(code.closeStatus(), Integer.toString(code.code())));
+        channel.write(WsFrames.text(channel.alloc(), frame));
+        channel.writeAndFlush(WsFrames.close(channel.alloc(), code.closeStatus(), Integer.toString(code.code())));
         Sockets.closeSoon(channel);
     }
 

@@ -22,9 +22,9 @@ import java.util.List;
  * does not read pins the list of connections, not their encoding. Past its backlog bound, or when
  * it has not drained for the drain timeout, the socket is a slow consumer (1503).
  *
- * <p>Frames are whole WebSocket frames, so they are written from the {@link #wire} context: past
- * the WebSocket encoder, straight to the socket (through TLS when it is on), not through every
- * handler of the pipeline from its tail. A batch's frame for a socket that is writable and has
+ * <p>Frames are whole WebSocket frames, so they are written from the {@link #wire} context, that of
+ * {@link ClientFrames}, the socket's last handler: straight to the socket (through TLS when it is
+ * on), not through every handler of the pipeline from its tail. A batch's frame for a socket that is writable and has
  * nothing waiting is written and flushed at once, with no bookkeeping: the common case of a fan-out.
  * On epoll without TLS it goes further: the batch's one buffer is handed to the kernel straight
  * from its memory, one send() per member, with no duplicate, no entry in Netty's outbound buffer and
@@ -45,7 +45,7 @@ final class Outbox {
     private final Channel channel;
     /** The socket's event loop: fixed for the channel's life, kept here so a fan-out's walk reads one object less. */
     private final EventLoop loop;
-    /** The WebSocket encoder's context: a write from it reaches only the handlers nearer the socket. */
+    /** {@link ClientFrames}' context: a write from it reaches only the handlers nearer the socket (TLS). */
     private final ChannelHandlerContext wire;
     private final ConnectionHandler handler;
     private final ServerConfig config;

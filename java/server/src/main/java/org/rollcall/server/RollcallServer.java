@@ -18,7 +18,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslContext;
@@ -251,6 +250,7 @@ public final class RollcallServer implements AutoCloseable {
                 .handleCloseFrames(false)
                 .dropPongFrames(true)
                 .handshakeTimeoutMillis(10_000)
+                // Netty's frame decoder lives only from the 101 until ClientFrames takes over (WebSocketUpgrade).
                 .decoderConfig(WebSocketDecoderConfig.newBuilder()
                         .maxFramePayloadLength(config.maxFrameBytes())
                         .closeOnProtocolViolation(false)
@@ -274,12 +274,10 @@ public final class RollcallServer implements AutoCloseable {
             }
             pipeline.addLast(new HttpServerCodec())
                     .addLast(new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES))
-                    .addLast(new InboundFrames(config.messageRate(), config.messageBurst()))
                     .addLast(ORIGIN_GATE, originGate)
                     .addLast(new WebSocketServerProtocolHandler(webSocketConfig))
-                    .addLast(new WebSocketFrameAggregator(config.maxFrameBytes()))
                     .addLast(HTTP_API, httpApi)
-                    .addLast(new WebSocketFrameHandler(context));
+                    .addLast(new WebSocketUpgrade(context));
         }
     }
 

@@ -3,16 +3,18 @@ package org.rollcall.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Server-to-client WebSocket frames encoded by us, header included (RFC 6455 section 5.2; server
  * frames are never masked), so that a frame shared by many members is encoded once and written to
- * each as a retained duplicate. Netty's WebSocket encoder lets plain {@link ByteBuf}s through
- * untouched; TLS, below it, still encrypts them.
+ * each as a retained duplicate. Every frame the server sends is encoded here (the pipeline has no
+ * WebSocket encoder, see {@link ClientFrames}); TLS, below, still encrypts them.
  */
 final class WsFrames {
     static final int OPCODE_CONTINUATION = 0x0;
     static final int OPCODE_TEXT = 0x1;
+    static final int OPCODE_CLOSE = 0x8;
     private static final int FIN = 0x80;
 
     /** A ping with no payload: two bytes, shared by every socket and never freed. */
@@ -59,5 +61,17 @@ final class WsFrames {
 
     static ByteBuf text(ByteBufAllocator alloc, byte[] payload) {
         return text(alloc.directBuffer(headerLength(payload.length) + payload.length), payload);
+    }
+
+    static ByteBuf text(ByteBufAllocator alloc, String payload) {
+        return text(alloc, payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A close frame with its status code and reason (RFC 6455 section 5.5.1). */
+    static ByteBuf close(ByteBufAllocator alloc, int status, String reason) {
+        byte[] reasonBytes = reason.getBytes(StandardCharsets.UTF_8);
+        ByteBuf out = alloc.directBuffer(headerLength(2 + reasonBytes.length) + 2 + reasonBytes.length);
+        writeHeader(out, OPCODE_CLOSE, true, 2 + reasonBytes.length);
+        return out.writeShort(status).writeBytes(reasonBytes);
     }
 }

@@ -92,21 +92,37 @@ final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /** Bytes as they are: frames built by the test, whole, in parts or several at once. */
+    void sendBytes(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
     /** The bytes of one final client frame: masked, with the shortest length encoding. */
     static byte[] maskedFrame(int opcode, byte[] payload) {
+        return frame(0x80 | opcode, true, payload);
+    }
+
+    /** The bytes of one client frame: {@code first} is its first byte (FIN, RSV, opcode); shortest length encoding. */
+    static byte[] frame(int first, boolean masked, byte[] payload) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-        frame.write(0x80 | opcode);
+        int maskBit = masked ? 0x80 : 0;
+        frame.write(first);
         if (payload.length < 126) {
-            frame.write(0x80 | payload.length);
+            frame.write(maskBit | payload.length);
         } else if (payload.length < 65536) {
-            frame.write(0x80 | 126);
+            frame.write(maskBit | 126);
             frame.write(payload.length >>> 8);
             frame.write(payload.length & 0xff);
         } else {
-            frame.write(0x80 | 127);
+            frame.write(maskBit | 127);
             for (int shift = 56; shift >= 0; shift -= 8) {
                 frame.write((int) ((long) payload.length >>> shift) & 0xff);
             }
+        }
+        if (!masked) {
+            frame.write(payload, 0, payload.length);
+            return frame.toByteArray();
         }
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
