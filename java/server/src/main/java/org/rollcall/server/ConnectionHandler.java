@@ -306,8 +306,11 @@ final class ConnectionHandler {
             onError(ErrorCode.CONNECT_FAILED, "connection was removed");
             return;
         }
+        boolean insideMessage = outbox.insideMessage(); // then only the close frame says why (onError)
         end();
-        channel.write(WsFrames.text(channel.alloc(), Json.disconnected(Reason.FORCE_DISCONNECTED)));
+        if (!insideMessage) {
+            channel.write(WsFrames.text(channel.alloc(), Json.disconnected(Reason.FORCE_DISCONNECTED)));
+        }
         channel.writeAndFlush(WsFrames.close(channel.alloc(), 1000, "forceDisconnected"));
         Sockets.closeSoon(channel);
     }
@@ -339,9 +342,14 @@ final class ConnectionHandler {
         if (state == State.JOINED || state == State.SILENT) {
             server.presence().leave(session, outbox, Reason.NETWORK_DISCONNECTED);
         }
+        // In the middle of a roster's fragments the error cannot be a message of its own; the close
+        // frame, a control frame, still carries its code.
+        boolean insideMessage = outbox.insideMessage();
         end();
         String frame = code == ErrorCode.CONNECTION_REFUSED ? Json.error(code, message, RETRY_AFTER_MS) : Json.error(code, message);
-        channel.write(WsFrames.text(channel.alloc(), frame));
+        if (!insideMessage) {
+            channel.write(WsFrames.text(channel.alloc(), frame));
+        }
         channel.writeAndFlush(WsFrames.close(channel.alloc(), code.closeStatus(), Integer.toString(code.code())));
         Sockets.closeSoon(channel);
     }

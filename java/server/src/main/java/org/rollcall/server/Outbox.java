@@ -267,6 +267,14 @@ final class Outbox {
         lastProgressNanos = nowNanos;
     }
 
+    /**
+     * Whether the socket is inside a fragmented message (a roster partly written): a text frame now
+     * would break the WebSocket framing, only a control frame may come between fragments.
+     */
+    boolean insideMessage() {
+        return rosterNext >= 0;
+    }
+
     /** How long frames have waited without the socket taking any; 0 when nothing waits. */
     long stalledNanos(long nowNanos) {
         return nothingWaits() ? 0 : nowNanos - lastProgressNanos;

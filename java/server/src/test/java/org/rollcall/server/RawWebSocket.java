@@ -16,14 +16,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * answering pings, never read, send oversized frames or vanish without a close frame.
  */
 final class RawWebSocket implements AutoCloseable {
+    static final int CONTINUATION = 0x0;
     static final int TEXT = 0x1;
     static final int BINARY = 0x2;
     static final int CLOSE = 0x8;
     static final int PING = 0x9;
     static final int PONG = 0xA;
 
-    /** A frame as received. */
-    record Frame(int opcode, byte[] payload) {
+    /** A frame as received; {@code fin} false for a fragment that more of its message follows. */
+    record Frame(int opcode, byte[] payload, boolean fin) {
         String text() {
             return new String(payload, StandardCharsets.UTF_8);
         }
@@ -151,7 +152,7 @@ final class RawWebSocket implements AutoCloseable {
                     length = (length << 8) | readByte();
                 }
             }
-            return new Frame(first & 0x0f, in.readNBytes((int) length));
+            return new Frame(first & 0x0f, in.readNBytes((int) length), (first & 0x80) != 0);
         } catch (SocketTimeoutException e) {
             return null;
         }

@@ -1,8 +1,11 @@
 package org.rollcall.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +50,55 @@ class RosterBudgetTest {
                 assertEquals(null, leave, "a member left: " + leave);
             }
         }
+    }
+
+    /**
+     * A member removed while its roster is partly written gets a close frame that says why, and no
+     * {@code disconnected} message: a text frame between two fragments of the roster breaks the
+     * framing, and a client takes it for a protocol error (libotc reported 2001, "a new message inside
+     * a fragmented one", for members dropped in the storm of 5000: errors took the same path). Its
+     * resume then gets the tombstone's {@code disconnected}. Failed on the old server.
+     */
+    @Test
+    void aMemberRemovedInsideItsRosterGetsAWellFramedClose() throws Exception {
+        try (Fixture fixture = new Fixture(Fixture.fastConfig().sendBufferBytes(8192).build())) {
+            String session = Fixture.newSession();
+            String data = "\u0001".repeat(990);
+            TestClient observer = fixture.join(session, "observer");
+            for (int i = 0; i < MEMBERS; i++) {
+                fixture.join(session, data + i);
+            }
+            try (RawWebSocket behind = RawWebSocket.open(fixture.port(), 4096)) {
+                behind.sendText(ProtocolV2Test.connectV2(session, fixture.token(session, "behind")));
+                String id = idOf(observer.awaitMessage(m -> isCreated(m, "behind"), WAIT), "behind");
+                // It has read nothing: Netty holds the roster's first fragments, the rest waits.
+                assertEquals(204, ProtocolV2Test.forceDisconnect(fixture, session, id));
+                boolean inside = false;
+                for (RawWebSocket.Frame frame; (frame = behind.readFrame(10_000)) != null; ) {
+                    if (frame.opcode() == RawWebSocket.CLOSE) {
+                        assertEquals("forceDisconnected", new String(frame.payload(), 2, frame.payload().length - 2,
+                                StandardCharsets.UTF_8), "close reason");
+                        return;
+                    }
+                    if (frame.opcode() == RawWebSocket.TEXT) {
+                        assertFalse(inside, "a text frame inside a fragmented message: " + frame.text());
+                    }
+                    if (frame.opcode() == RawWebSocket.TEXT || frame.opcode() == RawWebSocket.CONTINUATION) {
+                        inside = !frame.fin();
+                    }
+                }
+                fail("no close frame");
+            }
+        }
+    }
+
+    private static String idOf(JsonNode message, String data) {
+        for (JsonNode event : message.path("events")) {
+            if (event.path("connection").path("data").asText().equals(data)) {
+                return event.path("connection").path("id").asText();
+            }
+        }
+        throw new AssertionError("no " + data + " in " + message);
     }
 
     private static boolean isCreated(JsonNode message, String data) {
