@@ -169,7 +169,8 @@ final class ConnectionHandler {
         if (!Tokens.isValidSessionId(sessionId)) {
             throw new ProtocolException(ErrorCode.INVALID_SESSION, "session ID is malformed");
         }
-        return new SessionKey(app.apiKey(), sessionId); // the app's own string, not one more copy per member
+        // The app's own string and the live session's key: not one more copy of either per member.
+        return server.presence().canonical(new SessionKey(app.apiKey(), sessionId));
     }
 
     private void requireJoined() throws ProtocolException {

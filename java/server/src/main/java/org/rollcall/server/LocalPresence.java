@@ -47,6 +47,12 @@ final class LocalPresence implements Presence {
     }
 
     @Override
+    public SessionKey canonical(SessionKey key) {
+        Session session = sessions.get(key);
+        return session != null ? session.key : key;
+    }
+
+    @Override
     public int connectionCount() {
         return connections.get();
     }
@@ -88,7 +94,7 @@ final class LocalPresence implements Presence {
                 return;
             }
             session.connectionsPerToken.put(member.tokenNonce(), perToken + 1);
-            long seq = session.publish(s -> Json.connectionCreated(s, member.info())); // before it is a member
+            long seq = session.publishCreated(member.info()); // before it is a member
             List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : session.roster(null);
             session.members.put(member.id(), member);
             connections.incrementAndGet();
@@ -255,7 +261,7 @@ final class LocalPresence implements Presence {
         }
         connections.decrementAndGet();
         session.connectionsPerToken.computeIfPresent(member.tokenNonce(), (nonce, n) -> n > 1 ? n - 1 : null);
-        session.publish(seq -> Json.connectionDestroyed(seq, member.info(), reason)); // it is no longer a member
+        session.publishDestroyed(member.info(), reason); // it is no longer a member
         metrics.departed(reason);
         if (session.members.isEmpty()) {
             session.removed = true;

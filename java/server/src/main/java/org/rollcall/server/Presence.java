@@ -19,6 +19,15 @@ interface Presence extends AutoCloseable {
     record Snapshot(long epoch, long seq, List<ConnectionInfo> connections) {
     }
 
+    /**
+     * The key of this node's live session equal to {@code key}, so that its members share one key
+     * and one session ID string (issue 10: heap per idle connection); {@code key} when there is none.
+     * Any thread.
+     */
+    default SessionKey canonical(SessionKey key) {
+        return key;
+    }
+
     /** Connections whose socket (or grace) is on this node. */
     int connectionCount();
 

@@ -74,6 +74,12 @@ final class RedisPresence implements Presence {
     }
 
     @Override
+    public SessionKey canonical(SessionKey key) {
+        NodeSession session = streams.sessions.get(key);
+        return session != null ? session.key : key;
+    }
+
+    @Override
     public int connectionCount() {
         return streams.connections.get();
     }
@@ -219,9 +225,7 @@ final class RedisPresence implements Presence {
         JsonNode record = RedisReplies.parse((byte[]) reply.get(4));
         Member member = ns.members().get(connectionId);
         if (member == null || member.ended) {
-            JsonNode connection = RedisReplies.parse((byte[]) reply.get(3));
-            ConnectionInfo info = new ConnectionInfo(connectionId, connection.path("data").asText(""),
-                    connection.path("creationTime").asLong(), (byte[]) reply.get(3));
+            ConnectionInfo info = new ConnectionInfo(connectionId, (byte[]) reply.get(3));
             member = new Member(ns.key, info, record.path("sup").asText("0").equals("1"),
                     record.path("nonce").asText(), record.path("exp").asLong());
             streams.connections.incrementAndGet();

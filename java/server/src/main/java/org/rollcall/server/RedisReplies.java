@@ -17,7 +17,7 @@ final class RedisReplies {
     static List<ConnectionInfo> connections(List<Object> reply, int from) {
         List<ConnectionInfo> roster = new ArrayList<>(Math.max(reply.size() - from, 0));
         for (int i = from; i < reply.size(); i++) {
-            roster.add(new ConnectionInfo(null, null, 0, (byte[]) reply.get(i)));
+            roster.add(new ConnectionInfo(null, (byte[]) reply.get(i)));
         }
         return roster;
     }

@@ -56,17 +56,31 @@ final class Session {
         return lastSeq;
     }
 
-    /** Appends an event (built for the next seq) for every member; returns its seq. */
-    long publish(java.util.function.LongFunction<byte[]> event) {
+    /** Appends {@code connection}'s connectionCreated at the next seq for every member; returns its seq. */
+    long publishCreated(ConnectionInfo connection) {
         long seq = lastSeq + 1;
-        publishAt(seq, event.apply(seq));
+        byte[] json = Json.connectionCreated(seq, connection);
+        log.append(seq, json, connection, null, System.currentTimeMillis());
+        queue(seq, json);
         return seq;
+    }
+
+    /** Appends {@code connection}'s connectionDestroyed at the next seq for every member. */
+    void publishDestroyed(ConnectionInfo connection, Reason reason) {
+        long seq = lastSeq + 1;
+        byte[] json = Json.connectionDestroyed(seq, connection, reason);
+        log.append(seq, json, connection, reason, System.currentTimeMillis());
+        queue(seq, json);
     }
 
     /** Appends the event at {@code seq}, which must be {@code lastSeq() + 1}, for every member. */
     void publishAt(long seq, byte[] json) {
-        lastSeq = seq;
         log.append(seq, json, System.currentTimeMillis());
+        queue(seq, json);
+    }
+
+    private void queue(long seq, byte[] json) {
+        lastSeq = seq;
         if (pending.isEmpty()) {
             pendingFirstSeq = seq;
         }
