@@ -223,8 +223,11 @@ final class Report {
                 double idle = lone.get("server_idle_cpu_ms_per_probe") instanceof Number n ? n.doubleValue() : 0;
                 // A probe is a join and a leave: two frames to each member.
                 double usPerFrame = 1000 * (cpu.doubleValue() - idle) / (2 * members.doubleValue());
+                double jit = lone.get("server_jit_cpu_ms_per_probe") instanceof Number n ? n.doubleValue() : 0;
+                String withoutJit = jit > 0 ? String.format(Locale.ROOT, "; %.1f us without the JIT compiler's threads",
+                        1000 * (cpu.doubleValue() - idle - jit) / (2 * members.doubleValue())) : "";
                 add(rows, "server CPU per member frame of a lone event, " + members + " members", "<= 6 us",
-                        String.format(Locale.ROOT, "%.1f us (heartbeats' share taken out)%s", usPerFrame,
+                        String.format(Locale.ROOT, "%.1f us (heartbeats' share taken out%s)%s", usPerFrame, withoutJit,
                                 floorCpuNote(map(sections().floorFanout(members), "writer_cpu_us_per_write"))),
                         usPerFrame <= SERVER_US_PER_MEMBER_FRAME);
             }

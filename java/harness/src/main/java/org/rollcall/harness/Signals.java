@@ -56,6 +56,31 @@ final class Signals {
         return user + system > 0 ? system / (user + system) : Double.NaN;
     }
 
+    /**
+     * User plus system CPU milliseconds of the JVM's JIT compiler threads ("C1/C2 CompilerThread",
+     * /proc/PID/task/TID/stat), or 0: compiling is a warm-up cost, told apart from the work measured.
+     */
+    static long compilerCpuMillis(long pid) {
+        long sum = 0;
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        sum += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended
+                }
+            }
+        } catch (IOException e) {
+            // gone
+        }
+        return sum;
+    }
+
     /** {user, system} CPU time in milliseconds (/proc/PID/stat), or {-1, -1}. */
     static long[] cpuSplit(long pid) {
         try {
