@@ -14,7 +14,8 @@ import java.util.Map;
  * every change to it runs there, in the order submitted, so it needs no lock and all members see
  * one order. Each change takes the next seq and goes into the log and the pending batch. The batch
  * is sent when the loop gets to it: events that arrive meanwhile (a storm) share frames. A frame is
- * encoded once and written to each member as a retained duplicate, in one task per target loop.
+ * encoded once and handed to each member's {@link Outbox} (straight from its memory on epoll without
+ * TLS, else as a retained duplicate), in one task per target loop.
  */
 final class Session {
     private static final int MAX_FRAME_EVENTS = 4096;
