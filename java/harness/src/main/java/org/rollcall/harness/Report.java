@@ -33,6 +33,7 @@ final class Report {
     static final double RSS_PER_CONNECTION_TARGET = 6 * 1024;
     static final double GRACEFUL_MS = 10;
     static final double KILLED_MS = 500 * 1.1;
+    static final int LARGE_STORM_MEMBERS = 5000;
     static final double VANISHED_MS = Math.min((2500 + 1500) * 1.1, 5000);
     static final double CALLBACK_NS = 250;
 
@@ -243,6 +244,17 @@ final class Report {
                                 map(sections().floorStorm(storm.get("members")), "batched_ms"), "the batched floor")
                                 + String.format(Locale.ROOT, "; reconnects: at most %.0f in a run", reconnects),
                         worst < STORM_TARGET_MS && reconnects == 0);
+            }
+        }
+        for (Map<String, Object> storm : storms) {
+            if (((Number) storm.get("members")).intValue() == LARGE_STORM_MEMBERS) {
+                Map<String, Object> runs = map(storm, "convergence_ms_runs");
+                double reconnects = number(map(storm, "reconnects_runs"), "max");
+                boolean failed = storm.containsKey("failed");
+                add(rows, "join storm of 5000, time to full rosters", "converges, 0 reconnects (time reported)",
+                        failed ? "did not converge" : medianRange(runs) + " over " + storm.get("runs") + " runs"
+                                + String.format(Locale.ROOT, "; reconnects: at most %.0f in a run", reconnects),
+                        !failed && reconnects == 0);
             }
         }
         if (!storms.isEmpty() && storms.stream().noneMatch(s -> ((Number) s.get("members")).intValue()
