@@ -146,7 +146,7 @@ final class ConnectionHandler {
         ConnectionInfo info = ConnectionInfo.of(UUID.randomUUID().toString(), claims.data(), System.currentTimeMillis());
         Member member = new Member(key, info, message.path("suppressEvents").asBoolean(false), claims.nonce(),
                 claims.expiresAt().toEpochMilli());
-        member.resumeToken = Tokens.randomString(24);
+        member.resumeToken(Tokens.randomString(24));
         session = key;
         server.presence().join(member, protocol, outbox);
     }

@@ -100,7 +100,7 @@ final class LocalPresence implements Presence {
             connections.incrementAndGet();
             attach(session, member, outbox, seq);
             outbox.sendConnected(Json.connected(protocol, Json.Catchup.JOIN, session.key.sessionId(), member.info(),
-                    member.resumeToken, session.epoch, seq, roster, config));
+                    member.resumeToken(), session.epoch, seq, roster, config));
         });
     }
 
@@ -119,7 +119,7 @@ final class LocalPresence implements Presence {
             }
             Session session = sessions.get(key);
             Member member = session == null ? null : session.members.get(connectionId);
-            if (member == null || !sameToken(member.resumeToken, resumeToken)) {
+            if (member == null || !sameToken(member.resumeToken(), resumeToken)) {
                 outbox.refuse(ErrorCode.CONNECT_FAILED, "connection is unknown or its grace has expired");
                 return;
             }
@@ -130,19 +130,19 @@ final class LocalPresence implements Presence {
                 }
             }
             member.silentOutbox = null;
-            member.resumeToken = Tokens.randomString(24);
+            member.resumeToken(Tokens.randomString(24));
             List<byte[]> missed = protocol >= 2 && epoch == session.epoch ? session.eventsAfter(lastSeq) : null;
             attach(session, member, outbox, session.lastSeq());
             if (missed != null) {
                 outbox.sendConnected(Json.connected(protocol, Json.Catchup.REPLAY, key.sessionId(), member.info(),
-                        member.resumeToken, session.epoch, lastSeq, List.of(), config));
+                        member.resumeToken(), session.epoch, lastSeq, List.of(), config));
                 if (!missed.isEmpty() && !member.suppressEvents()) {
                     outbox.sendEvents(Json.eventsFrame(io.netty.buffer.ByteBufAllocator.DEFAULT, missed, 0, missed.size()));
                 }
             } else {
                 List<ConnectionInfo> roster = member.suppressEvents() ? List.of() : session.roster(member);
                 outbox.sendConnected(Json.connected(protocol, Json.Catchup.SNAPSHOT, key.sessionId(), member.info(),
-                        member.resumeToken, session.epoch, session.lastSeq(), roster, config));
+                        member.resumeToken(), session.epoch, session.lastSeq(), roster, config));
             }
         });
     }

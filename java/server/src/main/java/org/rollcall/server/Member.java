@@ -1,5 +1,6 @@
 package org.rollcall.server;
 
+import java.util.Base64;
 import java.util.concurrent.ScheduledFuture;
 
 /**
@@ -19,7 +20,11 @@ final class Member {
     Outbox outbox;
     /** In silent grace: the silent socket, still open, on which a close frame may yet arrive. */
     Outbox silentOutbox;
-    String resumeToken;
+    /**
+     * Its resume token's bytes; the token is their base64url text, made again when it is sent or
+     * checked (a join and a resume). Every member holds one for its life: as text it cost 32 B more.
+     */
+    private byte[] resumeToken;
     ScheduledFuture<?> graceTimer;
     /** Its socket receives the events after this seq (its join, or where its resume left it). */
     long fromSeq;
@@ -35,6 +40,16 @@ final class Member {
         this.suppressEvents = suppressEvents;
         this.tokenNonce = tokenNonce;
         this.tokenExpiresAtMs = tokenExpiresAtMs;
+    }
+
+    /** The resume token (base64url, as {@code Tokens.randomString} makes it); null before it has one. */
+    String resumeToken() {
+        return resumeToken == null ? null : Base64.getUrlEncoder().withoutPadding().encodeToString(resumeToken);
+    }
+
+    /** {@code token}: base64url without padding, as {@code Tokens.randomString} makes it. */
+    void resumeToken(String token) {
+        resumeToken = Base64.getUrlDecoder().decode(token);
     }
 
     SessionKey session() {

@@ -134,7 +134,7 @@ final class RedisPresence implements Presence {
                 store.run(RedisStore.Script.JOIN, owner, (reply, error) -> joined(ns, member, protocol, outbox, reply, error),
                         ns.prefix, config.logEvents(), member.id(), member.info().json(), member.tokenNonce(),
                         member.tokenExpiresAtMs(), member.suppressEvents() ? 1 : 0, node,
-                        RedisReplies.hash(member.resumeToken), config.maxConnectionsPerSession(),
+                        RedisReplies.hash(member.resumeToken()), config.maxConnectionsPerSession(),
                         config.maxConnectionsPerToken());
             });
         });
@@ -169,7 +169,7 @@ final class RedisPresence implements Presence {
         attach(ns, member, outbox, epoch, seq);
         streams.connections.incrementAndGet();
         outbox.sendConnected(Json.connected(protocol, Json.Catchup.JOIN, ns.key.sessionId(), member.info(),
-                member.resumeToken, epoch, seq, roster, config));
+                member.resumeToken(), epoch, seq, roster, config));
         catchUp(ns, member, outbox, seq);
         applyLoss(ns, member, outbox, loss);
     }
@@ -238,7 +238,7 @@ final class RedisPresence implements Presence {
             }
             member.silentOutbox = null;
         }
-        member.resumeToken = newToken;
+        member.resumeToken(newToken);
         member.generation = record.path("gen").asLong();
         attach(ns, member, outbox, epoch, seq);
         if (status.equals("replay")) {
