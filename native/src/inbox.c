@@ -17,7 +17,8 @@
 struct inbox_message {
   struct inbox_message* next;
   size_t length;
-  char text[];
+  char* text; /* `copy`, or a buffer of its own */
+  char copy[];
 };
 
 /* Inboxes with messages, applied in turn; a circular list through `waiting`. */
@@ -65,6 +66,13 @@ static struct inbox_message* take(struct inbox* box) {
   return m;
 }
 
+static void message_free(struct inbox_message* m) {
+  if (m->text != m->copy) {
+    free(m->text);
+  }
+  free(m);
+}
+
 static void apply_waiting(uv_check_t* check) {
   (void)check;
   round_deadline = 0;
@@ -76,7 +84,7 @@ static void apply_waiting(uv_check_t* check) {
       list_last(box); /* before applying: the owner may clear the box in it */
     }
     box->apply(box, m->text, m->length);
-    free(m);
+    message_free(m);
   }
   round_deadline = 0; /* the next round's reads start a new budget */
   if (waiting.next == &waiting) {
@@ -100,14 +108,9 @@ bool inbox_may_apply_now(const struct inbox* box) {
   return box->head == NULL && round_has_time();
 }
 
-bool inbox_push(struct inbox* box, const char* text, size_t length) {
-  struct inbox_message* m = otc_malloc(sizeof *m + length);
-  if (!m) {
-    return false;
-  }
+static void push(struct inbox* box, struct inbox_message* m, size_t length) {
   m->next = NULL;
   m->length = length;
-  memcpy(m->text, text, length);
   if (box->tail) {
     box->tail->next = m;
   } else {
@@ -120,6 +123,26 @@ bool inbox_push(struct inbox* box, const char* text, size_t length) {
     uv_check_start(&after_reads, apply_waiting);
     uv_idle_start(&keep_awake, stay_awake);
   }
+}
+
+bool inbox_push(struct inbox* box, const char* text, size_t length) {
+  struct inbox_message* m = otc_malloc(sizeof *m + length);
+  if (!m) {
+    return false;
+  }
+  m->text = m->copy;
+  memcpy(m->copy, text, length);
+  push(box, m, length);
+  return true;
+}
+
+bool inbox_push_owned(struct inbox* box, char* text, size_t length) {
+  struct inbox_message* m = otc_malloc(sizeof *m);
+  if (!m) {
+    return false;
+  }
+  m->text = text;
+  push(box, m, length);
   return true;
 }
 
@@ -130,13 +153,13 @@ void inbox_drain(struct inbox* box) {
       unlist(box);
     }
     box->apply(box, m->text, m->length);
-    free(m);
+    message_free(m);
   }
 }
 
 void inbox_clear(struct inbox* box) {
   while (box->head) {
-    free(take(box));
+    message_free(take(box));
   }
   if (listed(box)) {
     unlist(box);

@@ -40,6 +40,10 @@ void inbox_start(void);
 bool inbox_may_apply_now(const struct inbox* box);
 /* Queues a copy of the message; false when out of memory. */
 bool inbox_push(struct inbox* box, const char* text, size_t length);
+/* Queues a message in a buffer from malloc, which the inbox then owns (a
+ * big message is not copied); false when out of memory (the buffer is then
+ * still the caller's). */
+bool inbox_push_owned(struct inbox* box, char* text, size_t length);
 /* Applies every waiting message now, in order (the socket ends: what came
  * before its end is applied before the end is told). */
 void inbox_drain(struct inbox* box);
