@@ -23,18 +23,13 @@ class RosterBudgetTest {
 
     @Test
     void aRosterThatWaitsForItsReaderDoesNotSpendTheBudgetOnItsEncoding() throws Exception {
-        // The members' roster encodes to ~380 KB (a control character in their data takes 6 bytes in
-        // JSON): more than Netty's high-water mark (256 KB) takes at once, and the rest, ~120 KB, more
-        // than the whole budget.
+        // The members' roster (~380 KB) is more than Netty's high-water mark (256 KB) takes at once,
+        // and the rest, ~120 KB, more than the whole budget.
         ServerConfig config = Fixture.fastConfig().outboundBudgetBytes(64 * 1024).drainTimeoutMs(60_000)
                 .sendBufferBytes(8192).build();
         try (Fixture fixture = new Fixture(config)) {
             String session = Fixture.newSession();
-            String data = "\u0001".repeat(990);
-            TestClient observer = fixture.join(session, "observer");
-            for (int i = 0; i < MEMBERS; i++) {
-                fixture.join(session, data + i);
-            }
+            TestClient observer = joinWithBigRoster(fixture, session);
             try (RawWebSocket behind = RawWebSocket.open(fixture.port(), 4096)) {
                 behind.sendText(ProtocolV2Test.connectV2(session, fixture.token(session, "behind")));
                 observer.awaitMessage(m -> isCreated(m, "behind"), WAIT);
@@ -63,11 +58,7 @@ class RosterBudgetTest {
     void aMemberRemovedInsideItsRosterGetsAWellFramedClose() throws Exception {
         try (Fixture fixture = new Fixture(Fixture.fastConfig().sendBufferBytes(8192).build())) {
             String session = Fixture.newSession();
-            String data = "\u0001".repeat(990);
-            TestClient observer = fixture.join(session, "observer");
-            for (int i = 0; i < MEMBERS; i++) {
-                fixture.join(session, data + i);
-            }
+            TestClient observer = joinWithBigRoster(fixture, session);
             try (RawWebSocket behind = RawWebSocket.open(fixture.port(), 4096)) {
                 behind.sendText(ProtocolV2Test.connectV2(session, fixture.token(session, "behind")));
                 String id = idOf(observer.awaitMessage(m -> isCreated(m, "behind"), WAIT), "behind");
@@ -90,6 +81,19 @@ class RosterBudgetTest {
                 fail("no close frame");
             }
         }
+    }
+
+    /**
+     * An observer, then {@link #MEMBERS} members whose roster encodes to ~380 KB (a control character
+     * in their data takes 6 bytes in JSON): more than Netty's high-water mark (256 KB) takes at once.
+     */
+    private static TestClient joinWithBigRoster(Fixture fixture, String session) {
+        TestClient observer = fixture.join(session, "observer");
+        String data = "\u0001".repeat(990);
+        for (int i = 0; i < MEMBERS; i++) {
+            fixture.join(session, data + i);
+        }
+        return observer;
     }
 
     private static String idOf(JsonNode message, String data) {
