@@ -73,18 +73,23 @@ static void message_free(struct inbox_message* m) {
   free(m);
 }
 
+/* Applies the box's first message; the box goes to the end of the waiting
+ * list if more wait, before the owner (which may clear it) is called. */
+static void apply_first(struct inbox* box) {
+  struct inbox_message* m = take(box);
+  unlist(box); /* a box with messages is always listed */
+  if (box->head) {
+    list_last(box);
+  }
+  box->apply(box, m->text, m->length);
+  message_free(m);
+}
+
 static void apply_waiting(uv_check_t* check) {
   (void)check;
   round_deadline = 0;
   while (waiting.next != &waiting && round_has_time()) {
-    struct inbox* box = waiting.next;
-    struct inbox_message* m = take(box);
-    unlist(box);
-    if (box->head) {
-      list_last(box); /* before applying: the owner may clear the box in it */
-    }
-    box->apply(box, m->text, m->length);
-    message_free(m);
+    apply_first(waiting.next);
   }
   round_deadline = 0; /* the next round's reads start a new budget */
   if (waiting.next == &waiting) {
@@ -148,12 +153,7 @@ bool inbox_push_owned(struct inbox* box, char* text, size_t length) {
 
 void inbox_drain(struct inbox* box) {
   while (box->head) {
-    struct inbox_message* m = take(box);
-    if (!box->head && listed(box)) {
-      unlist(box);
-    }
-    box->apply(box, m->text, m->length);
-    message_free(m);
+    apply_first(box);
   }
 }
 

@@ -412,12 +412,13 @@ static void frame_end(struct wsconn* c, bool fin) {
     /* released: the message is dropped */
   } else if (inbox_may_apply_now(&c->inbox)) {
     c->events->message(c->owner, c->message, c->message_length);
-  } else if (!c->message_shared && inbox_push_owned(&c->inbox, c->message, c->message_length)) {
-    c->message = NULL; /* the inbox owns it: a big message is not copied */
-    c->message_capacity = 0;
-  } else if (!c->message_shared || !inbox_push(&c->inbox, c->message, c->message_length)) {
+  } else if (c->message_shared ? !inbox_push(&c->inbox, c->message, c->message_length)
+                               : !inbox_push_owned(&c->inbox, c->message, c->message_length)) {
     c->bad = "out of memory for a server message";
     c->bad_memory = true;
+  } else if (!c->message_shared) {
+    c->message = NULL; /* the inbox owns it: a big message is not copied */
+    c->message_capacity = 0;
   }
   release_message(c); /* the owner may have aborted us: memory stays until closed() */
 }
