@@ -307,13 +307,7 @@ final class ConnectionHandler {
             onError(ErrorCode.CONNECT_FAILED, "connection was removed");
             return;
         }
-        boolean insideMessage = outbox.insideMessage(); // then only the close frame says why (onError)
-        end();
-        if (!insideMessage) {
-            channel.write(WsFrames.text(channel.alloc(), Json.disconnected(Reason.FORCE_DISCONNECTED)));
-        }
-        channel.writeAndFlush(WsFrames.close(channel.alloc(), 1000, "forceDisconnected"));
-        Sockets.closeSoon(channel);
+        endWith(Json.disconnected(Reason.FORCE_DISCONNECTED), 1000, "forceDisconnected");
     }
 
     /** Another socket took over this connection, or its silent grace is over: close without a word. */
@@ -343,15 +337,22 @@ final class ConnectionHandler {
         if (state == State.JOINED || state == State.SILENT) {
             server.presence().leave(session, outbox, Reason.NETWORK_DISCONNECTED);
         }
-        // In the middle of a roster's fragments the error cannot be a message of its own; the close
-        // frame, a control frame, still carries its code.
+        String frame = code == ErrorCode.CONNECTION_REFUSED ? Json.error(code, message, RETRY_AFTER_MS) : Json.error(code, message);
+        endWith(frame, code.closeStatus(), Integer.toString(code.code()));
+    }
+
+    /**
+     * Ends the socket with a last message and a close frame, and closes it soon. In the middle of a
+     * roster's fragments the message cannot be one of its own (a text frame between two fragments
+     * breaks the framing): then the close frame alone, a control frame, says why.
+     */
+    private void endWith(String lastMessage, int closeStatus, String closeReason) {
         boolean insideMessage = outbox.insideMessage();
         end();
-        String frame = code == ErrorCode.CONNECTION_REFUSED ? Json.error(code, message, RETRY_AFTER_MS) : Json.error(code, message);
         if (!insideMessage) {
-            channel.write(WsFrames.text(channel.alloc(), frame));
+            channel.write(WsFrames.text(channel.alloc(), lastMessage));
         }
-        channel.writeAndFlush(WsFrames.close(channel.alloc(), code.closeStatus(), Integer.toString(code.code())));
+        channel.writeAndFlush(WsFrames.close(channel.alloc(), closeStatus, closeReason));
         Sockets.closeSoon(channel);
     }
 
