@@ -68,8 +68,8 @@ final class Signals {
                     String stat = Files.readString(task.resolve("stat"));
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                     if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
-                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        sum += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
+                        long[] split = statCpuSplit(stat);
+                        sum += split[0] + split[1];
                     }
                 } catch (IOException | RuntimeException e) {
                     // the thread ended
@@ -84,12 +84,16 @@ final class Signals {
     /** {user, system} CPU time in milliseconds (/proc/PID/stat), or {-1, -1}. */
     static long[] cpuSplit(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // utime and stime, in USER_HZ ticks (100 per second on Linux)
-            return new long[] {Long.parseLong(fields[11]) * 10, Long.parseLong(fields[12]) * 10};
+            return statCpuSplit(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
         } catch (IOException | RuntimeException e) {
             return new long[] {-1, -1};
         }
+    }
+
+    /** {user, system} CPU milliseconds from the text of a process's or thread's stat file. */
+    private static long[] statCpuSplit(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // utime and stime, in USER_HZ ticks (100 per second on Linux)
+        return new long[] {Long.parseLong(fields[11]) * 10, Long.parseLong(fields[12]) * 10};
     }
 }
