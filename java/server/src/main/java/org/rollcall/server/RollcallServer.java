@@ -9,7 +9,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -55,7 +54,7 @@ public final class RollcallServer implements AutoCloseable {
     static final String WEBSOCKET_PATH = "/v1/ws";
     private static final int MAX_HTTP_REQUEST_BYTES = 64 * 1024;
     /** Each read takes a pooled buffer of this size for the read only; a bigger input takes more reads. */
-    private static final RecvByteBufAllocator RECEIVE_BUFFERS = new FixedRecvByteBufAllocator(2048);
+    private static final int RECEIVE_BUFFER_BYTES = 2048;
 
     private final String host;
     private final int requestedPort;
@@ -137,8 +136,11 @@ public final class RollcallServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 // One allocator for every socket: the default is an adaptive one per socket, with its
-                // own sizing state, to grow reads for bulk input; clients send small frames.
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
+                // own sizing state, to grow reads for bulk input; clients send small frames. Its handle
+                // is shared by a loop's sockets where reads do not overlap (not io_uring's).
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, transport == Transport.IO_URING
+                        ? new FixedRecvByteBufAllocator(RECEIVE_BUFFER_BYTES)
+                        : new LoopReceiveBuffers(RECEIVE_BUFFER_BYTES))
                 .childHandler(new Initializer(ssl));
         if (config.sendBufferBytes() > 0) {
             bootstrap.childOption(ChannelOption.SO_SNDBUF, config.sendBufferBytes());
