@@ -62,16 +62,26 @@ final class Outbox {
     Member member;
 
     // The socket's event loop only.
-    /** ByteBuf frames and Json.ConnectedFrames; null while nothing ever waited (most sockets, most of the time). */
-    private ArrayDeque<Object> queue;
-    private long queuedBytes;
-    private long rosterBytes;
-    /** What this socket holds against the node's budget: frames' bytes, a roster's memory (see {@link #held}). */
-    private long budgeted;
-    private int rosterNext = -1; // the roster entry the next fragment starts with; -1: head not yet written
-    private long lastProgressNanos = System.nanoTime();
+    /** What waits; null while nothing does (most sockets, most of the time). */
+    private Backlog backlog;
     private long writtenBytes; // ever handed to the socket (see ConnectionHandler's heartbeat)
     private boolean closed;
+
+    /**
+     * The frames waiting for the socket to drain, and their accounts: made when the first frame
+     * must wait, dropped when the last is written. An idle socket holds none of it: as fields of the
+     * Outbox they cost each socket 40 B.
+     */
+    private static final class Backlog {
+        /** ByteBuf frames and Json.ConnectedFrames. */
+        final ArrayDeque<Object> queue = new ArrayDeque<>(4);
+        long queuedBytes;
+        long rosterBytes;
+        /** What this socket holds against the node's budget: frames' bytes, a roster's memory (see {@link #held}). */
+        long budgeted;
+        int rosterNext = -1; // the roster entry the next fragment starts with; -1: head not yet written
+        long lastProgressNanos = System.nanoTime();
+    }
 
     Outbox(Channel channel, ChannelHandlerContext wire, ConnectionHandler handler, ServerConfig config,
             OutboundBudget budget) {
@@ -98,7 +108,6 @@ final class Outbox {
     void sendConnected(Json.ConnectedFrame frame) {
         loop().execute(() -> {
             if (!closed) {
-                rosterBytes += frame.size();
                 enqueue(frame, frame.size());
                 drain();
             }
@@ -220,18 +229,19 @@ final class Outbox {
             release(frame);
             return;
         }
-        if (nothingWaits()) {
-            lastProgressNanos = System.nanoTime();
+        if (backlog == null) {
+            backlog = new Backlog(); // its clock starts now: nothing waited before
         }
-        if (queue == null) {
-            queue = new ArrayDeque<>(4);
+        Backlog waiting = backlog;
+        waiting.queue.add(frame);
+        waiting.queuedBytes += bytes;
+        if (frame instanceof Json.ConnectedFrame) {
+            waiting.rosterBytes += bytes;
         }
-        queue.add(frame);
-        queuedBytes += bytes;
         long held = held(frame, bytes);
-        budgeted += held;
+        waiting.budgeted += held;
         budget.add(held);
-        if (queuedBytes - rosterBytes > config.maxBacklogBytes()) {
+        if (waiting.queuedBytes - waiting.rosterBytes > config.maxBacklogBytes()) {
             handler.onSlowConsumer("outbound backlog over " + config.maxBacklogBytes() + " bytes");
         } else if (budget.exceeded() && !channel.isWritable()) {
             handler.onSlowConsumer("the node's outbound budget is spent and this socket does not drain");
@@ -242,9 +252,9 @@ final class Outbox {
     void drain() {
         boolean wrote = false;
         while (!closed && !nothingWaits() && channel.isWritable()) {
-            Object head = queue.peek();
+            Object head = backlog.queue.peek();
             if (head instanceof ByteBuf frame) {
-                queue.poll();
+                backlog.queue.poll();
                 taken(frame.readableBytes(), frame.readableBytes());
                 writtenBytes += frame.readableBytes();
                 wire.write(frame, wire.voidPromise());
@@ -254,17 +264,21 @@ final class Outbox {
             wrote = true;
         }
         if (wrote) {
-            lastProgressNanos = System.nanoTime();
+            if (backlog != null) {
+                backlog.lastProgressNanos = System.nanoTime();
+            }
             wire.flush();
         }
-        if (queue != null && queue.isEmpty()) {
-            queue = null; // a deque per idle socket is memory that 18,000 sockets notice
+        if (backlog != null && backlog.queue.isEmpty()) {
+            backlog = null; // its bytes and budget all went out with its frames
         }
     }
 
     /** The kernel took bytes from Netty's buffer (the peer reads), though none of ours moved yet. */
     void progressed(long nowNanos) {
-        lastProgressNanos = nowNanos;
+        if (backlog != null) {
+            backlog.lastProgressNanos = nowNanos;
+        }
     }
 
     /**
@@ -272,37 +286,34 @@ final class Outbox {
      * would break the WebSocket framing, only a control frame may come between fragments.
      */
     boolean insideMessage() {
-        return rosterNext >= 0;
+        return backlog != null && backlog.rosterNext >= 0;
     }
 
     /** How long frames have waited without the socket taking any; 0 when nothing waits. */
     long stalledNanos(long nowNanos) {
-        return nothingWaits() ? 0 : nowNanos - lastProgressNanos;
+        return nothingWaits() ? 0 : nowNanos - backlog.lastProgressNanos;
     }
 
     /** Stops accepting and frees what waits. */
     void discard() {
         closed = true;
-        if (queue != null) {
-            for (Object frame : queue) {
+        if (backlog != null) {
+            for (Object frame : backlog.queue) {
                 release(frame);
             }
-            queue = null;
+            budget.add(-backlog.budgeted);
+            backlog = null;
         }
-        budget.add(-budgeted);
-        budgeted = 0;
-        queuedBytes = 0;
-        rosterBytes = 0;
     }
 
     private boolean nothingWaits() {
-        return queue == null || queue.isEmpty();
+        return backlog == null || backlog.queue.isEmpty();
     }
 
     /** {@code bytes} of the backlog went out, and {@code held} of the budget with them. */
     private void taken(long bytes, long held) {
-        queuedBytes -= bytes;
-        budgeted -= held;
+        backlog.queuedBytes -= bytes;
+        backlog.budgeted -= held;
         budget.add(-held);
     }
 
@@ -325,8 +336,9 @@ final class Outbox {
      */
     private void writeRosterFragment(Json.ConnectedFrame frame) {
         List<ConnectionInfo> roster = frame.roster();
-        boolean first = rosterNext < 0;
-        int start = first ? 0 : rosterNext;
+        Backlog waiting = backlog;
+        boolean first = waiting.rosterNext < 0;
+        int start = first ? 0 : waiting.rosterNext;
         long payload = first ? frame.head().length : 0;
         int end = start;
         while (end < roster.size() && (payload < ROSTER_CHUNK_BYTES || end == start && !first)) {
@@ -350,11 +362,11 @@ final class Outbox {
         }
         if (last) {
             out.writeBytes(frame.tail());
-            queue.poll();
-            rosterNext = -1;
-            rosterBytes -= frame.size();
+            waiting.queue.poll();
+            waiting.rosterNext = -1;
+            waiting.rosterBytes -= frame.size();
         } else {
-            rosterNext = end;
+            waiting.rosterNext = end;
         }
         taken(payload, last ? held(frame, frame.size()) : 0);
         writtenBytes += out.readableBytes();
