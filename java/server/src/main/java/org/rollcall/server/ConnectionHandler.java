@@ -72,6 +72,10 @@ final class ConnectionHandler {
         return channel.eventLoop();
     }
 
+    Channel channel() {
+        return channel;
+    }
+
     void onHandshake() {
         server.heartbeats().add(this);
     }

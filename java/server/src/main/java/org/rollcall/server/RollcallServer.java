@@ -67,6 +67,7 @@ public final class RollcallServer implements AutoCloseable {
     private final Path tlsKey;
     private final RedisConfig redis;
     private final Metrics metrics = new Metrics();
+    /** Sockets before their WebSocket upgrade, and admin sockets; the heartbeat wheels list WebSockets. */
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
@@ -231,6 +232,8 @@ public final class RollcallServer implements AutoCloseable {
         }
         channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         if (context != null) {
+            // After the group: a socket upgraded while the group closed is in a wheel by now.
+            context.heartbeats().closeAll(2000);
             context.presence().close();
         }
         if (bossGroup != null) {
@@ -279,7 +282,7 @@ public final class RollcallServer implements AutoCloseable {
                     .addLast(ORIGIN_GATE, originGate)
                     .addLast(new WebSocketServerProtocolHandler(webSocketConfig))
                     .addLast(HTTP_API, httpApi)
-                    .addLast(new WebSocketUpgrade(context));
+                    .addLast(new WebSocketUpgrade(context, channels));
         }
     }
 

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
@@ -29,9 +30,12 @@ final class WebSocketUpgrade extends ChannelInboundHandlerAdapter {
     static final String CLIENT_FRAMES = "client-frames";
 
     private final ServerContext server;
+    /** The sockets closed at shutdown until their upgrade (then their loop's heartbeat wheel lists them). */
+    private final ChannelGroup httpSockets;
 
-    WebSocketUpgrade(ServerContext server) {
+    WebSocketUpgrade(ServerContext server, ChannelGroup httpSockets) {
         this.server = server;
+        this.httpSockets = httpSockets;
     }
 
     @Override
@@ -60,6 +64,9 @@ final class WebSocketUpgrade extends ChannelInboundHandlerAdapter {
             removeIfThere(pipeline, WebSocketFrameAggregator.class);
             pipeline.remove(this);
             frames.start(pipeline.context(frames));
+            // In the loop's heartbeat wheel now, which closes it at shutdown: out of the group, whose
+            // entry would cost each WebSocket 40 B of heap for its life.
+            httpSockets.remove(ctx.channel());
             // Last: bytes the decoder still holds (none, unless a client sent frames before our 101)
             // go on to ClientFrames as it leaves.
             pipeline.remove(decoder.handler());
