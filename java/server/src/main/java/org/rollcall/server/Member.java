@@ -31,8 +31,11 @@ final class Member {
     /** In silent grace: the last seq handed to the silent socket, from where a revival replays. */
     long silentThrough;
     boolean ended;
-    /** With Redis: how many resumes moved it (see resume.lua); a notice of an older move is stale. */
-    long generation;
+    /**
+     * With Redis: how many resumes moved it (see resume.lua); a notice of an older move is stale. An
+     * int: no connection is resumed 2^31 times, and with the fields above a long took 8 B more a member.
+     */
+    int generation;
 
     Member(SessionKey session, ConnectionInfo info, boolean suppressEvents, String tokenNonce, long tokenExpiresAtMs) {
         this.session = session;

@@ -239,7 +239,7 @@ final class RedisPresence implements Presence {
             member.silentOutbox = null;
         }
         member.resumeToken(newToken);
-        member.generation = record.path("gen").asLong();
+        member.generation = record.path("gen").asInt();
         attach(ns, member, outbox, epoch, seq);
         if (status.equals("replay")) {
             outbox.sendConnected(Json.connected(protocol, Json.Catchup.REPLAY, ns.key.sessionId(), member.info(),
