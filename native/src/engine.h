@@ -40,6 +40,9 @@ void release_socket(struct session* s);
 void socket_flush(struct session* s);
 /* Whether the server sent bytes that the loop has not read yet. */
 bool socket_has_unread_bytes(const struct session* s);
+/* The open socket sends an unsolicited pong while it reads or applies the
+ * server's frames and has sent nothing for `period` (protocol.md). */
+void socket_show_life_every(struct session* s, otc_usec period);
 
 /* --- life.c ------------------------------------------------------------------ */
 

@@ -177,6 +177,13 @@ static void handle_connected(struct session* s, struct wire_message* m) {
                                 ? (int)m->heartbeat_timeout_ms
                                 : MAX_SERVER_TIMEOUT_MS;
   }
+  /* While it reads a backlog, the client shows the server it is alive before
+   * the server's timeout, though its ping waits behind the backlog. */
+  if (v2 && m->heartbeat_interval_ms > 0) {
+    socket_show_life_every(s, ms((int)(m->heartbeat_interval_ms < MAX_SERVER_TIMEOUT_MS
+                                                 ? m->heartbeat_interval_ms
+                                                 : MAX_SERVER_TIMEOUT_MS) / 2));
+  }
   s->resume_rejected = false;
   otc_connection* gone = NULL;
   if (!replay) {

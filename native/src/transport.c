@@ -28,7 +28,12 @@ static otc_usec cached_at;
 /* --- socket events ----------------------------------------------------------- */
 
 static void on_open(void* owner) {
-  socket_established(owner);
+  struct session* s = owner;
+  /* Until `connected` tells the server's interval (messages.c), the client's
+   * own: a storm's `connected` may wait in the inbox behind other sessions'
+   * messages, while the server already waits for this socket's life. */
+  wsconn_show_life_every(s->conn, ms(s->settings.heartbeat_interval_ms) / 2);
+  socket_established(s);
 }
 
 static void on_life(void* owner) {
@@ -222,6 +227,12 @@ void socket_flush(struct session* s) {
     s->conn = NULL; /* wsconn aborted itself */
     abandon_socket(s);
     socket_failed(s, OTC_SESSION_CONNECTION_FAILED, "cannot write to the server");
+  }
+}
+
+void socket_show_life_every(struct session* s, otc_usec period) {
+  if (s->conn) {
+    wsconn_show_life_every(s->conn, period);
   }
 }
 

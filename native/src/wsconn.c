@@ -84,6 +84,8 @@ struct wsconn {
   bool bad_memory; /* ...for want of memory */
   struct inbox inbox; /* messages read, not yet applied */
   bool reading_paused; /* the inbox is full */
+  otc_usec last_sent;   /* when a frame of ours last went out */
+  otc_usec life_period; /* 0, or: show life while reading (wsconn_show_life_every) */
   struct otc_timer orphan_timer;
 };
 
@@ -306,6 +308,7 @@ static bool send_frame(struct wsconn* c, uint8_t opcode, const void* data, size_
     frame.data += sent;
     frame.data_length -= (size_t)sent;
   } while (frame.data_length > 0);
+  c->last_sent = otc_now_us();
   return true;
 }
 
@@ -669,6 +672,20 @@ static void process(struct wsconn* c) {
   }
 }
 
+/* A socket that is reading or applying the server's frames, but has sent
+ * nothing for a while, sends an unsolicited pong: the server's ping may wait
+ * behind megabytes of a storm's events, and a live client must not look lost
+ * while it works through them (protocol.md "Heartbeats"). */
+static void show_life(struct wsconn* c) {
+  if (c->life_period == 0 || !c->owner || c->closing || c->state != WS_OPEN || c->close_sent ||
+      otc_now_us() - c->last_sent < c->life_period) {
+    return;
+  }
+  if (!send_frame(c, WSLAY_PONG, NULL, 0)) {
+    finish(c, WSCONN_NETWORK, "cannot write to the server");
+  }
+}
+
 static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buffer) {
   struct wsconn* c = (struct wsconn*)stream;
   if (c->closing || nread == 0) {
@@ -701,6 +718,7 @@ static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buffer) 
   if (!c->leftover) {
     c->in_length = 0; /* the read buffer is reused */
   }
+  show_life(c); /* after the pings this read answered */
   if (!c->closing && c->inbox.bytes > INBOX_PAUSE_BYTES) {
     uv_read_stop((uv_stream_t*)&c->tcp);
     c->reading_paused = true;
@@ -714,6 +732,7 @@ static void apply_message(struct inbox* box, char* text, size_t length) {
   if (c->owner) {
     c->events->message(c->owner, text, length);
   }
+  show_life(c); /* a paused socket reads nothing, but it is applying */
   if (!c->closing && c->reading_paused && box->bytes <= INBOX_RESUME_BYTES) {
     c->reading_paused = false;
     int started = uv_read_start((uv_stream_t*)&c->tcp, allocate, on_read);
@@ -819,6 +838,10 @@ bool wsconn_send_ping(struct wsconn* c) {
     return false;
   }
   return send_frame(c, WSLAY_PING, NULL, 0) || broken(c);
+}
+
+void wsconn_show_life_every(struct wsconn* c, otc_usec period) {
+  c->life_period = period > 0 ? period : 0;
 }
 
 bool wsconn_close(struct wsconn* c) {

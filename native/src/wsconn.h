@@ -47,6 +47,10 @@ struct wsconn* wsconn_open(const struct wsconn_target* target,
  * is the owner, handles it). */
 bool wsconn_send_text(struct wsconn* c, const char* text, size_t length);
 bool wsconn_send_ping(struct wsconn* c);
+/* From now on, while frames are read or applied, an unsolicited pong goes out
+ * whenever nothing was sent for `period` (0: never). A write failure ends the
+ * socket as a broken network (`failed`). */
+void wsconn_show_life_every(struct wsconn* c, otc_usec period);
 /* Starts the close handshake (status 1000); `failed` follows when it is done. */
 bool wsconn_close(struct wsconn* c);
 /* Closes the socket without a close frame, as a broken network; silent. */

@@ -92,6 +92,11 @@ void socket_flush(struct session* s) {
   }
 }
 bool socket_has_unread_bytes(const struct session* s) { (void)s; return false; }
+otc_usec fake_life_period;
+void socket_show_life_every(struct session* s, otc_usec period) {
+  (void)s;
+  fake_life_period = period;
+}
 
 void fake_timers_reset(void) {
   while (armed.next != &armed) {

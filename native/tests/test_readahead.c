@@ -4,8 +4,10 @@
  * pong for a lost client: a storm of events must not turn into a reconnect
  * storm), while the events are still applied whole, once and in order; and
  * when the server closes after a backlog, every event is applied before the
- * socket's end is told. The application here is slow on purpose: each
- * on_connection_created burns 50 us of CPU. */
+ * socket's end is told; and while it works through a backlog with no ping
+ * in it, the client shows the server it is alive with unsolicited pongs. The
+ * application here is slow on purpose: each on_connection_created burns
+ * 50 us of CPU. */
 
 #include "support.h"
 
@@ -23,12 +25,19 @@
 #define CONNECTED "{\"type\":\"connected\",\"protocol\":2,\"resumed\":false,\"sessionId\":\"ra\"," \
   "\"connection\":{\"id\":\"me\",\"data\":\"\",\"creationTime\":1},\"resumeToken\":\"r1\"," \
   "\"epoch\":7,\"seq\":10,\"connections\":[]}"
+#define CONNECTED_PINGING_EVERY_200_MS \
+  "{\"type\":\"connected\",\"protocol\":2,\"resumed\":false,\"sessionId\":\"ra\"," \
+  "\"connection\":{\"id\":\"me\",\"data\":\"\",\"creationTime\":1},\"resumeToken\":\"r1\"," \
+  "\"epoch\":7,\"seq\":10,\"connections\":[],\"heartbeat\":{\"intervalMs\":200,\"timeoutMs\":2500}}"
 
-static atomic_bool close_after_backlog;
+/* What the scripted server does after the backlog. */
+enum after_backlog { PING, CLOSE, NOTHING };
+static atomic_int after_backlog;
 static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
 static char current_token[32]; /* the token of the test that runs */
 static atomic_int applied;          /* on_connection_created calls so far */
 static atomic_int applied_at_pong;  /* ...when the pong came; -1 before */
+static atomic_int applied_at_life;  /* ...when the first unsolicited pong came; -1 before */
 
 /* FRAMES events frames of EVENTS_PER_FRAME created events, c0, c1, ... */
 static void send_backlog(struct fake_peer* peer) {
@@ -58,11 +67,13 @@ static void message(struct fake_peer* peer, const char* text, size_t length) {
   if (!memmem(text, length, "\"type\":\"connect\"", 16) || !memmem(text, length, token, strlen(token))) {
     return;
   }
-  REQUIRE(fake_peer_send_text(peer, CONNECTED), "connected");
+  int after = atomic_load(&after_backlog);
+  REQUIRE(fake_peer_send_text(peer, after == NOTHING ? CONNECTED_PINGING_EVERY_200_MS : CONNECTED),
+          "connected");
   send_backlog(peer);
-  if (atomic_load(&close_after_backlog)) {
+  if (after == CLOSE) {
     fake_peer_close(peer);
-  } else {
+  } else if (after == PING) {
     REQUIRE(fake_peer_send(peer, FAKE_PING, true, "late", 4), "ping");
   }
 }
@@ -71,6 +82,8 @@ static void pong(struct fake_peer* peer, const char* payload, size_t length) {
   (void)peer;
   if (length == 4 && memcmp(payload, "late", 4) == 0) {
     atomic_store(&applied_at_pong, atomic_load(&applied));
+  } else if (length == 0 && atomic_load(&applied_at_life) < 0) {
+    atomic_store(&applied_at_life, atomic_load(&applied)); /* no ping asked for it */
   }
 }
 
@@ -92,13 +105,15 @@ static void slow_created(otc_session* session, struct recorder* r) {
   atomic_fetch_add(&applied, 1);
 }
 
-static otc_session* start(int port, struct recorder* r, bool close_after) {
-  atomic_store(&close_after_backlog, close_after);
+static otc_session* start(int port, struct recorder* r, enum after_backlog after) {
+  static const char* const tokens[] = {"token-ping", "token-close", "token-nothing"};
+  atomic_store(&after_backlog, (int)after);
   pthread_mutex_lock(&token_lock);
-  snprintf(current_token, sizeof current_token, "%s", close_after ? "token-close" : "token-ping");
+  snprintf(current_token, sizeof current_token, "%s", tokens[after]);
   pthread_mutex_unlock(&token_lock);
   atomic_store(&applied, 0);
   atomic_store(&applied_at_pong, -1);
+  atomic_store(&applied_at_life, -1);
   recorder_init(r);
   r->after_created = slow_created;
   otc_session_settings* settings = otc_session_settings_new();
@@ -137,7 +152,7 @@ static void require_all_in_order(struct recorder* r) {
  * was applied (applied_at_pong == EVENTS). */
 static void test_ping_behind_backlog(int port) {
   struct recorder r;
-  otc_session* session = start(port, &r, false);
+  otc_session* session = start(port, &r, PING);
   require_all_in_order(&r);
   int64_t deadline = now_ms() + 10000;
   while (atomic_load(&applied_at_pong) < 0 && now_ms() < deadline) {
@@ -155,7 +170,7 @@ static void test_ping_behind_backlog(int port) {
  * the client tells that it lost the socket. */
 static void test_close_behind_backlog(int port) {
   struct recorder r;
-  otc_session* session = start(port, &r, true);
+  otc_session* session = start(port, &r, CLOSE);
   require_all_in_order(&r);
   REQUIRE(recorder_wait(&r, EV_RECONNECTING, NULL, 1, 10000), "the close was not seen");
   struct event last_created, reconnecting;
@@ -178,12 +193,33 @@ static void test_close_behind_backlog(int port) {
   printf("close behind backlog every event applied before the end was told\n");
 }
 
+/* No ping comes, and the application needs about 250 ms for the backlog: the
+ * client sends an unsolicited pong (every intervalMs / 2 = 100 ms without a
+ * frame of its own) while events still wait. Without it the server hears
+ * nothing from a busy client until it reaches a ping behind the backlog. */
+static void test_life_while_applying(int port) {
+  struct recorder r;
+  otc_session* session = start(port, &r, NOTHING);
+  require_all_in_order(&r);
+  int64_t deadline = now_ms() + 10000;
+  while (atomic_load(&applied_at_life) < 0 && now_ms() < deadline) {
+    sleep_ms(10); /* the pong was read by the server's thread: await its flag */
+  }
+  int at_life = atomic_load(&applied_at_life);
+  REQUIRE(at_life >= 0, "no unsolicited pong while the client worked through the backlog");
+  REQUIRE(at_life < EVENTS, "the first unsolicited pong came after all %d events", EVENTS);
+  otc_session_delete(session);
+  recorder_free(&r);
+  printf("life while applying  first unsolicited pong after %d of %d events\n", at_life, EVENTS);
+}
+
 int main(void) {
   struct fake_server* server = fake_server_start(&script);
   int port = fake_server_port(server);
   REQUIRE(otc_init(NULL) == OTC_SUCCESS, "init");
   test_ping_behind_backlog(port);
   test_close_behind_backlog(port);
+  test_life_while_applying(port);
   REQUIRE(otc_destroy() == OTC_SUCCESS, "destroy");
   fake_server_stop(server);
   printf("read-ahead tests passed\n");

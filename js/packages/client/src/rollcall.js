@@ -134,6 +134,8 @@ export class Session extends Emitter {
   #lastSeq = -1;
   #resumeToken = null;
   #heartbeat = DEFAULT_HEARTBEAT;
+  #v2 = false; // the server pings us (protocol v2)
+  #lastSentAt = 0;
   #lastFrameAt = 0;
   #silenceLimit = 0;
   #pingTimer = null;
@@ -245,6 +247,11 @@ export class Session extends Emitter {
       case 'disconnected': this.#closeSocket(true); this.#endSession(frame.reason || 'forceDisconnected'); break;
       default: break;
     }
+    // A v2 server's ping may wait behind a storm's events: while they come, show the server that
+    // we are alive and reading (protocol.md "Heartbeats"). An idle client only answers pings.
+    if (this.#v2 && this.currentState === 'connected' && Date.now() - this.#lastSentAt >= this.#heartbeat.intervalMs / 2) {
+      this.#send({ type: 'pong' });
+    }
   }
 
   #onError(error) {
@@ -281,7 +288,10 @@ export class Session extends Emitter {
   }
 
   #send(frame) {
-    if (this.#socket?.readyState === 1) this.#socket.send(JSON.stringify(frame));
+    if (this.#socket?.readyState === 1) {
+      this.#socket.send(JSON.stringify(frame));
+      this.#lastSentAt = Date.now();
+    }
   }
 
   // --- heartbeats ---
@@ -322,6 +332,7 @@ export class Session extends Emitter {
     const live = () => this.#socket === socket; // false once a handler called disconnect()
     const wasConnecting = this.currentState === 'connecting';
     this.#heartbeat = { ...DEFAULT_HEARTBEAT, ...frame.heartbeat };
+    this.#v2 = frame.protocol >= 2;
     this.#resumeToken = frame.resumeToken;
     this.#epoch = frame.epoch;
     this.#lastSeq = frame.seq;

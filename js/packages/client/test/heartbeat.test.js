@@ -81,3 +81,28 @@ test('connect asks for protocol 2 with text heartbeats', t => {
   assert.equal(connect.protocol, 2);
   assert.equal(connect.heartbeat, 'text');
 });
+
+test('while a v2 server streams events with no ping among them, the client sends a pong every intervalMs / 2', t => {
+  const { clock, session } = setup(t);
+  join(session, { id: 'A', protocol: 2, heartbeat: { intervalMs: 1000, timeoutMs: 2500 } });
+  const socket = FakeWebSocket.last;
+  const sentBefore = socket.sent.length;
+  // A storm: events every 100 ms for 5 s; the server's ping waits behind them in the socket.
+  for (let i = 1; i <= 50; i++) {
+    clock.tick(100);
+    socket.receive({ type: 'events', events: [] });
+  }
+  const pongs = socket.frames('pong').length;
+  assert.ok(pongs >= 9 && pongs <= 11, `${pongs} unsolicited pongs in 5 s`);
+  const times = socket.sentAt.slice(sentBefore);
+  const gaps = times.slice(1).map((at, i) => at - times[i]);
+  assert.ok(Math.max(...gaps) <= 600, `the client went quiet for ${Math.max(...gaps)} ms while reading`);
+
+  // Idle again: only the server's pings are answered, nothing else is sent.
+  const sentWhenIdle = socket.sent.length;
+  for (let i = 0; i < 5; i++) {
+    clock.tick(1000);
+    socket.receive({ type: 'ping' });
+  }
+  assert.equal(socket.sent.length - sentWhenIdle, 5);
+});
