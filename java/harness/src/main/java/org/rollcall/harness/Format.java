@@ -67,6 +67,18 @@ final class Format {
         return value instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
+    /**
+     * The server's CPU per member frame of a lone event, in us: a probe is a join and a leave, two
+     * frames to each member. The heartbeats' share (measured before probing) is taken out, and the
+     * JIT compiler threads' share too unless {@code withJit}; a share not measured counts as 0.
+     */
+    static double serverUsPerMemberFrame(Map<String, Object> lone, boolean withJit) {
+        double idle = number(lone, "server_idle_cpu_ms_per_probe");
+        double jit = withJit ? 0 : number(lone, "server_jit_cpu_ms_per_probe");
+        return 1000 * (number(lone, "server_cpu_ms_per_probe") - (Double.isNaN(idle) ? 0 : idle)
+                - (Double.isNaN(jit) ? 0 : jit)) / (2 * number(lone, "members"));
+    }
+
     static String ms(double ms) {
         return ms >= 1000 ? String.format(Locale.ROOT, "%.2f s", ms / 1000) : String.format(Locale.ROOT, "%.2f ms", ms);
     }

@@ -220,13 +220,11 @@ final class Report {
                     "between " + ms(low) + " and " + ms(high) + runs + floorNote(high,
                             map(sections().floorFanout(lone.get("members")), "p95_ms"), "the p95 fan-out floor"),
                     tail.equals("p99") && high < LONE_P99_MS);
-            if (lone.get("server_cpu_ms_per_probe") instanceof Number cpu && lone.get("members") instanceof Number members) {
-                double idle = lone.get("server_idle_cpu_ms_per_probe") instanceof Number n ? n.doubleValue() : 0;
-                // A probe is a join and a leave: two frames to each member.
-                double usPerFrame = 1000 * (cpu.doubleValue() - idle) / (2 * members.doubleValue());
-                double jit = lone.get("server_jit_cpu_ms_per_probe") instanceof Number n ? n.doubleValue() : 0;
-                String withoutJit = jit > 0 ? String.format(Locale.ROOT, "; %.1f us without the JIT compiler's threads",
-                        1000 * (cpu.doubleValue() - idle - jit) / (2 * members.doubleValue())) : "";
+            if (lone.get("server_cpu_ms_per_probe") instanceof Number && lone.get("members") instanceof Number members) {
+                double usPerFrame = Format.serverUsPerMemberFrame(lone, true);
+                String withoutJit = lone.get("server_jit_cpu_ms_per_probe") instanceof Number jit && jit.doubleValue() > 0
+                        ? String.format(Locale.ROOT, "; %.1f us without the JIT compiler's threads",
+                                Format.serverUsPerMemberFrame(lone, false)) : "";
                 add(rows, "server CPU per member frame of a lone event, " + members + " members", "<= 6 us",
                         String.format(Locale.ROOT, "%.1f us (heartbeats' share taken out%s)%s", usPerFrame, withoutJit,
                                 floorCpuNote(map(sections().floorFanout(members), "writer_cpu_us_per_write"))),

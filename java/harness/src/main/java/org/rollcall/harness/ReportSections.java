@@ -84,12 +84,12 @@ final class ReportSections {
                         + "which leaves per event delivered to one member: server %.1f us, members %.1f us.%n",
                 deliveries, server, 100 * number(lone, "server_kernel_share"), lone.get("member_processes"),
                 members, 100 * number(lone, "member_processes_kernel_share"), serverIdle, membersIdle,
-                1000 * (server - serverIdle) / deliveries, 1000 * (members - membersIdle) / deliveries));
+                Format.serverUsPerMemberFrame(lone, true), 1000 * (members - membersIdle) / deliveries));
         double jit = number(lone, "server_jit_cpu_ms_per_probe");
         if (jit > 0) {
             md.append(String.format(Locale.ROOT, "The server's JIT compiler threads took %.1f ms of the server's per probe "
                     + "(still compiling the join-and-leave path after the warm-up probes): %.1f us per member frame "
-                    + "without them.%n", jit, 1000 * (server - serverIdle - jit) / deliveries));
+                    + "without them.%n", jit, Format.serverUsPerMemberFrame(lone, false)));
         }
         String floorCpu = writerCpu(floorFanout(lone.get("members")));
         if (!floorCpu.isEmpty()) {
