@@ -16,12 +16,14 @@ final class EncodedEvents {
     private static final ByteBuf END = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(Json.EVENTS_END)).asReadOnly();
 
     private final ByteBuf whole;
+    private final SharedFrame shared; // whole, as the members' backlogs count it
     private final int bodyStart;
     private final int bodyLength;
     private final int[] offsets; // where each event starts, from the body's start
 
     EncodedEvents(ByteBufAllocator alloc, List<byte[]> events) {
         whole = Json.eventsFrame(alloc, events, 0, events.size());
+        shared = new SharedFrame(whole);
         offsets = new int[events.size()];
         int body = 0;
         for (int i = 0; i < events.size(); i++) {
@@ -33,8 +35,9 @@ final class EncodedEvents {
     }
 
     /** The whole frame, shared: one more reference to the same buffer, for the caller to release. */
-    ByteBuf retainedWhole() {
-        return whole.retain();
+    SharedFrame retainedShared() {
+        whole.retain();
+        return shared;
     }
 
     /** The frame of events {@code [from, end)} for {@code from > 0}: the caller owns (and its write releases) it. */

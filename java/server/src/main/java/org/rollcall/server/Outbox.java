@@ -141,7 +141,7 @@ final class Outbox {
      * can take. A delivery is an Outbox, for {@code whole}, the batch's frame, or a {@link Delivery}
      * with a frame of its own. This task holds one reference to {@code whole} and drops it at the end.
      */
-    static void deliver(List<Object> deliveries, ByteBuf whole) {
+    static void deliver(List<Object> deliveries, SharedFrame whole) {
         try {
             for (Object delivery : deliveries) {
                 if (delivery instanceof Outbox outbox) {
@@ -152,7 +152,7 @@ final class Outbox {
                 }
             }
         } finally {
-            whole.release();
+            whole.frame.release();
         }
     }
 
@@ -160,7 +160,8 @@ final class Outbox {
      * A batch's frame that other sockets share (the caller keeps its reference): straight from its
      * memory to the kernel when nothing waits; a retained view of what is left otherwise.
      */
-    private void sendShared(ByteBuf frame) {
+    private void sendShared(SharedFrame shared) {
+        ByteBuf frame = shared.frame;
         int bytes = frame.readableBytes();
         if (directWritePossible(bytes)) {
             int sent = sendDirect(frame);
@@ -170,7 +171,13 @@ final class Outbox {
             }
             return;
         }
-        send(frame.retainedDuplicate());
+        if (mayWriteNow(bytes)) {
+            writtenBytes += bytes;
+            wire.writeAndFlush(frame.retainedDuplicate(), wire.voidPromise());
+            return;
+        }
+        enqueue(shared, bytes);
+        drain();
     }
 
     /**
@@ -205,13 +212,18 @@ final class Outbox {
      */
     private void send(ByteBuf frame) {
         int bytes = frame.readableBytes();
-        if (!closed && nothingWaits() && bytes <= config.maxBacklogBytes() && channel.isWritable()) {
+        if (mayWriteNow(bytes)) {
             writtenBytes += bytes;
             wire.writeAndFlush(frame, wire.voidPromise());
             return;
         }
         enqueue(frame, bytes);
         drain();
+    }
+
+    /** Nothing waits before a frame of {@code bytes}, and Netty's buffer takes it. */
+    private boolean mayWriteNow(int bytes) {
+        return !closed && nothingWaits() && bytes <= config.maxBacklogBytes() && channel.isWritable();
     }
 
     /** A control frame (a ping), ahead of any backlog: it is for the peer's liveness, not an event. */
@@ -224,9 +236,12 @@ final class Outbox {
         return writtenBytes;
     }
 
+    /** {@code frame}: a ByteBuf (the backlog takes its reference), a SharedFrame or a roster. */
     private void enqueue(Object frame, long bytes) {
         if (closed) {
-            release(frame);
+            if (!(frame instanceof SharedFrame)) {
+                release(frame);
+            }
             return;
         }
         if (backlog == null) {
@@ -238,9 +253,13 @@ final class Outbox {
         if (frame instanceof Json.ConnectedFrame) {
             waiting.rosterBytes += bytes;
         }
-        long held = held(frame, bytes);
-        waiting.budgeted += held;
-        budget.add(held);
+        if (frame instanceof SharedFrame shared) {
+            shared.enterBacklog(budget); // counted once for the node, whoever else waits for it
+        } else {
+            long held = held(frame, bytes);
+            waiting.budgeted += held;
+            budget.add(held);
+        }
         if (waiting.queuedBytes - waiting.rosterBytes > config.maxBacklogBytes()) {
             handler.onSlowConsumer("outbound backlog over " + config.maxBacklogBytes() + " bytes");
         } else if (budget.exceeded() && !channel.isWritable()) {
@@ -253,7 +272,14 @@ final class Outbox {
         boolean wrote = false;
         while (!closed && !nothingWaits() && channel.isWritable()) {
             Object head = backlog.queue.peek();
-            if (head instanceof ByteBuf frame) {
+            if (head instanceof SharedFrame shared) {
+                backlog.queue.poll();
+                int bytes = shared.frame.readableBytes();
+                taken(bytes, 0);
+                shared.leaveBacklog(budget);
+                writtenBytes += bytes;
+                wire.write(shared.frame.duplicate(), wire.voidPromise()); // the backlog's reference goes with it
+            } else if (head instanceof ByteBuf frame) {
                 backlog.queue.poll();
                 taken(frame.readableBytes(), frame.readableBytes());
                 writtenBytes += frame.readableBytes();
@@ -299,7 +325,12 @@ final class Outbox {
         closed = true;
         if (backlog != null) {
             for (Object frame : backlog.queue) {
-                release(frame);
+                if (frame instanceof SharedFrame shared) {
+                    shared.leaveBacklog(budget);
+                    shared.frame.release();
+                } else {
+                    release(frame);
+                }
             }
             budget.add(-backlog.budgeted);
             backlog = null;

@@ -171,7 +171,7 @@ final class Session {
             List<Object> all = target.getValue();
             for (int from = 0; from < all.size(); from += DELIVERY_TASK_SOCKETS) {
                 List<Object> chunk = all.subList(from, Math.min(all.size(), from + DELIVERY_TASK_SOCKETS));
-                ByteBuf whole = encoded.retainedWhole(); // each task holds the batch's frame once
+                SharedFrame whole = encoded.retainedShared(); // each task holds the batch's frame once
                 target.getKey().execute(() -> Outbox.deliver(chunk, whole));
             }
         }
