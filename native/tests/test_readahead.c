@@ -147,6 +147,16 @@ static void require_all_in_order(struct recorder* r) {
           r->ghosts);
 }
 
+/* A mark the server's thread sets when it reads a pong: awaited up to 10 s;
+ * -1 when it never came. */
+static int await_mark(atomic_int* mark) {
+  int64_t deadline = now_ms() + 10000;
+  while (atomic_load(mark) < 0 && now_ms() < deadline) {
+    sleep_ms(10);
+  }
+  return atomic_load(mark);
+}
+
 /* The pong leaves while most of the backlog still waits for the application.
  * Without reading ahead, the ping is read only after every event before it
  * was applied (applied_at_pong == EVENTS). */
@@ -154,11 +164,7 @@ static void test_ping_behind_backlog(int port) {
   struct recorder r;
   otc_session* session = start(port, &r, PING);
   require_all_in_order(&r);
-  int64_t deadline = now_ms() + 10000;
-  while (atomic_load(&applied_at_pong) < 0 && now_ms() < deadline) {
-    sleep_ms(10); /* the pong was read by the server's thread: await its flag */
-  }
-  int at_pong = atomic_load(&applied_at_pong);
+  int at_pong = await_mark(&applied_at_pong);
   REQUIRE(at_pong >= 0, "no pong to the ping behind the backlog");
   REQUIRE(at_pong < EVENTS, "the ping waited behind all %d events", EVENTS);
   otc_session_delete(session);
@@ -201,11 +207,7 @@ static void test_life_while_applying(int port) {
   struct recorder r;
   otc_session* session = start(port, &r, NOTHING);
   require_all_in_order(&r);
-  int64_t deadline = now_ms() + 10000;
-  while (atomic_load(&applied_at_life) < 0 && now_ms() < deadline) {
-    sleep_ms(10); /* the pong was read by the server's thread: await its flag */
-  }
-  int at_life = atomic_load(&applied_at_life);
+  int at_life = await_mark(&applied_at_life);
   REQUIRE(at_life >= 0, "no unsolicited pong while the client worked through the backlog");
   REQUIRE(at_life < EVENTS, "the first unsolicited pong came after all %d events", EVENTS);
   otc_session_delete(session);
