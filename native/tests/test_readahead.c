@@ -157,19 +157,27 @@ static int await_mark(atomic_int* mark) {
   return atomic_load(mark);
 }
 
+/* Starts a session whose server sends a backlog and then `after`, and returns
+ * how many events the application had applied when the server read the pong
+ * that sets `mark`: the pong must come while events still wait. */
+static int applied_at(int port, enum after_backlog after, atomic_int* mark, const char* pong) {
+  struct recorder r;
+  otc_session* session = start(port, &r, after);
+  require_all_in_order(&r);
+  int at = await_mark(mark);
+  REQUIRE(at >= 0, "no %s", pong);
+  REQUIRE(at < EVENTS, "the %s came after all %d events", pong, EVENTS);
+  otc_session_delete(session);
+  recorder_free(&r);
+  return at;
+}
+
 /* The pong leaves while most of the backlog still waits for the application.
  * Without reading ahead, the ping is read only after every event before it
  * was applied (applied_at_pong == EVENTS). */
 static void test_ping_behind_backlog(int port) {
-  struct recorder r;
-  otc_session* session = start(port, &r, PING);
-  require_all_in_order(&r);
-  int at_pong = await_mark(&applied_at_pong);
-  REQUIRE(at_pong >= 0, "no pong to the ping behind the backlog");
-  REQUIRE(at_pong < EVENTS, "the ping waited behind all %d events", EVENTS);
-  otc_session_delete(session);
-  recorder_free(&r);
-  printf("ping behind backlog  answered after %d of %d events were applied\n", at_pong, EVENTS);
+  int at = applied_at(port, PING, &applied_at_pong, "pong to the ping behind the backlog");
+  printf("ping behind backlog  answered after %d of %d events were applied\n", at, EVENTS);
 }
 
 /* The server closes right after the backlog: every event is applied before
@@ -204,15 +212,8 @@ static void test_close_behind_backlog(int port) {
  * frame of its own) while events still wait. Without it the server hears
  * nothing from a busy client until it reaches a ping behind the backlog. */
 static void test_life_while_applying(int port) {
-  struct recorder r;
-  otc_session* session = start(port, &r, NOTHING);
-  require_all_in_order(&r);
-  int at_life = await_mark(&applied_at_life);
-  REQUIRE(at_life >= 0, "no unsolicited pong while the client worked through the backlog");
-  REQUIRE(at_life < EVENTS, "the first unsolicited pong came after all %d events", EVENTS);
-  otc_session_delete(session);
-  recorder_free(&r);
-  printf("life while applying  first unsolicited pong after %d of %d events\n", at_life, EVENTS);
+  int at = applied_at(port, NOTHING, &applied_at_life, "unsolicited pong while the backlog waited");
+  printf("life while applying  first unsolicited pong after %d of %d events\n", at, EVENTS);
 }
 
 int main(void) {
